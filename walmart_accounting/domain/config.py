@@ -1,0 +1,309 @@
+"""The mapping file: how Walmart facts map to accounts, tax codes, items and cost centers, validated at load."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_ENV_VAR = "WALMART_ACCOUNTING_CONFIG"
+DEFAULT_CONFIG_RESOURCE = "default_mapping.yaml"
+
+# Every fee type a settlement can carry; each needs an account in every enabled ledger.
+FEE_TYPES = (
+    "commission",
+    "shipping_label",
+    "wfs_fulfillment",
+    "wfs_storage",
+    "wfs_inbound",
+    "wfs_removal",
+    "wfs_return_shipping",
+    "advertising",
+    "review_accelerator",
+    "other_fees",
+)
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+)
+
+
+class ConfigError(ValueError):
+    """The mapping file is invalid; the message lists every bad key and what was expected."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid mapping configuration {source}:\n{listing}")
+
+
+class PostingMode(StrEnum):
+    PER_ORDER = "per_order"
+    SETTLEMENT_SUMMARY = "settlement_summary"
+
+
+class ContactStrategy(StrEnum):
+    PER_CUSTOMER = "per_customer"
+    MARKETPLACE = "marketplace"
+
+
+class RateSource(StrEnum):
+    NONE = "none"  # every ledger's base currency equals the seller currency
+    FIXED = "fixed"  # rates from the mapping file
+    LEDGER = "ledger"  # the ledger's own daily rate (Xero XE.com rate, Exact's rate table)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Seller(_Strict):
+    name: NonEmpty
+    partner_id: NonEmpty | None = None
+    currency: Currency = "USD"
+    timezone: NonEmpty = "America/Los_Angeles"
+
+
+class Rates(_Strict):
+    source: RateSource = RateSource.NONE
+    # For source=fixed: units of the ledger base currency per unit of the seller currency, e.g. EUR: "0.92"
+    fixed: dict[Currency, Decimal] = Field(default_factory=dict)
+
+    @field_validator("fixed")
+    @classmethod
+    def _positive(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, rate in value.items():
+            if rate <= 0:
+                raise ValueError(f"rate for {code} must be positive, got {rate}")
+        return value
+
+
+class Contacts(_Strict):
+    strategy: ContactStrategy = ContactStrategy.PER_CUSTOMER
+    marketplace_name: NonEmpty = "Walmart Marketplace Customers"
+    marketplace_number: NonEmpty = "WALMART-MKT"
+    supplier_name: NonEmpty = "Walmart Marketplace"
+    supplier_number: NonEmpty = "WALMART-FEES"
+
+
+class Tracking(_Strict):
+    category: NonEmpty
+    option: NonEmpty
+
+
+class Tax(_Strict):
+    # States where Walmart is the marketplace facilitator and remits the tax itself.
+    facilitator_states: frozenset[str]
+    # States where the seller remits; everything else is an unmapped combination (an error).
+    seller_remitted_states: frozenset[str] = frozenset()
+
+    @field_validator("facilitator_states", "seller_remitted_states")
+    @classmethod
+    def _states(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = sorted(s for s in value if s not in US_STATES)
+        if unknown:
+            raise ValueError(f"unknown US state codes {unknown}; expected two-letter codes like CA, TX")
+        return value
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "Tax":
+        both = sorted(self.facilitator_states & self.seller_remitted_states)
+        if both:
+            raise ValueError(f"states {both} are listed as both facilitator and seller-remitted")
+        return self
+
+
+class Accounts(_Strict):
+    sales: NonEmpty
+    shipping: NonEmpty
+    discounts: NonEmpty
+    refunds: NonEmpty
+    clearing: NonEmpty
+    facilitator_tax: NonEmpty
+    bank: NonEmpty
+    adjustments: NonEmpty
+    reserve: NonEmpty
+    fees: dict[str, NonEmpty]
+
+    @field_validator("fees")
+    @classmethod
+    def _fees(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FEE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown fee types {unknown}; expected some of {list(FEE_TYPES)}")
+        missing = [f for f in FEE_TYPES if f not in value]
+        if missing:
+            raise ValueError(f"no account for fee types {missing}; every fee type needs an account")
+        return value
+
+
+class TaxCodes(_Strict):
+    """Ledger tax codes (Xero TaxType / Exact VATCode) by Walmart tax treatment and ship-to state."""
+
+    facilitator: NonEmpty  # tax Walmart remits: booked to the facilitator account with this code
+    no_tax: NonEmpty  # lines that carry no tax (fees, shipping where untaxed, transfers)
+    # seller-remitted output tax per ship-to state; "default" applies to the other seller-remitted states
+    seller_remitted: dict[str, NonEmpty] = Field(default_factory=dict)
+
+
+class SkuEntry(_Strict):
+    item_code: NonEmpty | None = None
+    account: NonEmpty | None = None
+    cost_center: NonEmpty | None = None
+
+
+class SkuMapping(_Strict):
+    default: SkuEntry = SkuEntry()
+    # When false, a SKU missing from `items` is unmapped (dead-lettered) instead of using `default`.
+    allow_default: bool = True
+    items: dict[NonEmpty, SkuEntry] = Field(default_factory=dict)
+
+
+class Ledger(_Strict):
+    enabled: bool = True
+    posting_mode: PostingMode
+    base_currency: Currency = "USD"
+    stock_tracked_items: bool = False  # Exact: post sales invoices with items instead of sales entries
+    sales_journal: NonEmpty | None = None  # Exact journal code for sales entries
+    accounts: Accounts
+    tax_codes: TaxCodes
+    skus: SkuMapping = SkuMapping()
+    amend_changed_documents: bool = False
+
+
+class Ledgers(_Strict):
+    xero: Ledger | None = None
+    exact: Ledger | None = None
+
+
+class MappingConfig(_Strict):
+    version: Literal[1]
+    seller: Seller
+    rates: Rates = Rates()
+    contacts: Contacts = Contacts()
+    tracking: Tracking | None = None
+    tax: Tax
+    # Walmart "Amount Type" (and for adjustments the description) to a fee type; unlisted ones are unmapped.
+    fee_types: dict[NonEmpty, str] = Field(default_factory=dict)
+    ledgers: Ledgers
+    acknowledge_orders: bool = False
+
+    @field_validator("fee_types")
+    @classmethod
+    def _fee_types(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in FEE_TYPES}
+        if bad:
+            raise ValueError(f"fee types {bad} are not among {list(FEE_TYPES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "MappingConfig":
+        problems: list[str] = []
+        enabled = self.enabled_ledgers()
+        if not enabled:
+            problems.append("ledgers: at least one of xero, exact must be configured and enabled")
+        for name, ledger in enabled.items():
+            where = f"ledgers.{name}"
+            if ledger.base_currency != self.seller.currency:
+                if self.rates.source is RateSource.NONE:
+                    problems.append(
+                        f"rates.source: ledger {name} is in {ledger.base_currency} but the seller in "
+                        f"{self.seller.currency}; expected 'fixed' or 'ledger', got 'none'"
+                    )
+                elif self.rates.source is RateSource.FIXED and ledger.base_currency not in self.rates.fixed:
+                    problems.append(f"rates.fixed.{ledger.base_currency}: expected a rate for ledger {name}")
+            if self.seller_remitted_states_without_code(ledger):
+                missing = self.seller_remitted_states_without_code(ledger)
+                problems.append(
+                    f"{where}.tax_codes.seller_remitted: no tax code for seller-remitted states {missing}; "
+                    "expected an entry per state or a 'default'"
+                )
+            unknown_states = sorted(
+                s for s in ledger.tax_codes.seller_remitted if s != "default" and s not in self.tax.seller_remitted_states
+            )
+            if unknown_states:
+                problems.append(
+                    f"{where}.tax_codes.seller_remitted: {unknown_states} are not in tax.seller_remitted_states"
+                )
+            if not ledger.skus.allow_default and not ledger.skus.items:
+                problems.append(f"{where}.skus.items: expected at least one SKU when allow_default is false")
+            if name == "exact" and not ledger.sales_journal:
+                problems.append(f"{where}.sales_journal: expected the Exact sales journal code, e.g. '70'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def enabled_ledgers(self) -> dict[str, Ledger]:
+        """The configured ledgers that are switched on, by name."""
+        found = {"xero": self.ledgers.xero, "exact": self.ledgers.exact}
+        return {name: ledger for name, ledger in found.items() if ledger is not None and ledger.enabled}
+
+    def seller_remitted_states_without_code(self, ledger: Ledger) -> list[str]:
+        codes = ledger.tax_codes.seller_remitted
+        if "default" in codes:
+            return []
+        return sorted(s for s in self.tax.seller_remitted_states if s not in codes)
+
+    def ledger(self, name: str) -> Ledger:
+        """The named ledger's mapping; a clear error when it is not configured."""
+        found = self.enabled_ledgers().get(name)
+        if found is None:
+            raise ConfigError("(loaded)", [f"ledgers.{name}: not configured or not enabled"])
+        return found
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key; check the spelling against the default mapping file"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        got = err.get("input")
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)):
+            message = f"{message} (got {got!r})"
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def parse_config(data: object, source: str = "(inline)") -> MappingConfig:
+    """Validate already-parsed mapping data; raises ConfigError naming each bad key."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, [f"(top level): expected a mapping of keys, got {type(data).__name__}"])
+    try:
+        return MappingConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, _format_errors(exc)) from None
+
+
+def load_config(path: str | os.PathLike | None = None) -> MappingConfig:
+    """Load the mapping file from `path`, else $WALMART_ACCOUNTING_CONFIG, else the packaged default."""
+    chosen = path or os.environ.get(CONFIG_ENV_VAR)
+    if chosen:
+        file = Path(chosen)
+        if not file.is_file():
+            raise ConfigError(str(file), [f"{CONFIG_ENV_VAR}: file not found: {file}"])
+        text = file.read_text(encoding="utf-8")
+        source = str(file)
+    else:
+        text = resources.files("walmart_accounting.domain").joinpath(DEFAULT_CONFIG_RESOURCE).read_text("utf-8")
+        source = f"(packaged {DEFAULT_CONFIG_RESOURCE})"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"(YAML syntax): {exc}"]) from None
+    return parse_config(data, source)

@@ -1,0 +1,133 @@
+"""Runs the three API emulators on one real HTTP server (uvicorn), in-process or from the CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from walmart_accounting.sandbox.common import Clock, FaultInjector, RequestLog
+
+
+@dataclass
+class SandboxCredentials:
+    """Sandbox client ids and secrets: public by design, they open nothing but the emulators."""
+
+    walmart_client_id: str = "sandbox-walmart-client"
+    walmart_client_secret: str = "sandbox-walmart-secret"
+    xero_client_id: str = "sandbox-xero-client"
+    xero_client_secret: str = "sandbox-xero-secret"
+    exact_client_id: str = "sandbox-exact-client"
+    exact_client_secret: str = "sandbox-exact-secret"
+    exact_webhook_secret: str = "sandbox-exact-webhook-secret"
+
+
+@dataclass
+class SandboxOptions:
+    """What the emulators hold and how they misbehave; tests turn faults on per case."""
+
+    seed: int = 7
+    credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
+    clock: Clock = field(default_factory=Clock)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    requests: RequestLog = field(default_factory=RequestLog)
+    # Where webhook deliveries from the emulators go; None until a subscription names one.
+    webhook_timeout_s: float = 5.0
+
+
+def build_app(options: SandboxOptions | None = None) -> Starlette:
+    """The ASGI app serving Walmart under /walmart, Xero under /xero and Exact under /exact."""
+    options = options or SandboxOptions()
+    from walmart_accounting.sandbox.exact import build_exact_app
+    from walmart_accounting.sandbox.walmart import build_walmart_app
+    from walmart_accounting.sandbox.xero import build_xero_app
+
+    wrap = options.faults.wrap
+    log = options.requests.wrap
+    return Starlette(
+        routes=[
+            Mount("/walmart", app=log("walmart", wrap("walmart", build_walmart_app(options)))),
+            Mount("/xero", app=log("xero", wrap("xero", build_xero_app(options)))),
+            Mount("/exact", app=log("exact", wrap("exact", build_exact_app(options)))),
+        ]
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class ThreadedServer:
+    """A uvicorn server on a background thread; a context manager that waits until it accepts."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> "ThreadedServer":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"HTTP server on {self.url} failed to start")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HTTP server on {self.url} did not start within {timeout} s")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "ThreadedServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class SandboxServer(ThreadedServer):
+    """All three emulators on one port, with the environment a client needs to reach them."""
+
+    def __init__(self, options: SandboxOptions | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.options = options or SandboxOptions()
+        self.app = build_app(self.options)
+        super().__init__(self.app, host=host, port=port)
+
+    def env(self) -> dict[str, str]:
+        """Environment variables the connectors read, pointing at this sandbox."""
+        c = self.options.credentials
+        base = self.url
+        return {
+            # Real: https://marketplace.walmartapis.com (paths under /v3)
+            "WALMART_BASE_URL": f"{base}/walmart",
+            "WALMART_CLIENT_ID": c.walmart_client_id,
+            "WALMART_CLIENT_SECRET": c.walmart_client_secret,
+            # Real: https://api.xero.com (accounting under /api.xro/2.0, tenants at /connections)
+            "XERO_API_URL": f"{base}/xero/api",
+            # Real: https://identity.xero.com (token at /connect/token)
+            "XERO_IDENTITY_URL": f"{base}/xero/identity",
+            # Real: https://login.xero.com/identity/connect/authorize
+            "XERO_AUTHORIZE_URL": f"{base}/xero/login/identity/connect/authorize",
+            "XERO_CLIENT_ID": c.xero_client_id,
+            "XERO_CLIENT_SECRET": c.xero_client_secret,
+            # Real: https://start.exactonline.nl (or .co.uk, .be, ...); /api/oauth2/* and /api/v1/*
+            "EXACT_BASE_URL": f"{base}/exact",
+            "EXACT_CLIENT_ID": c.exact_client_id,
+            "EXACT_CLIENT_SECRET": c.exact_client_secret,
+            "EXACT_WEBHOOK_SECRET": c.exact_webhook_secret,
+        }
