@@ -307,3 +307,9 @@ def load_config(path: str | os.PathLike | None = None) -> MappingConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"(YAML syntax): {exc}"]) from None
     return parse_config(data, source)
+
+
+def load_default_config() -> MappingConfig:
+    """The packaged sandbox-seller mapping, whatever $WALMART_ACCOUNTING_CONFIG says (the sandboxes seed from it)."""
+    text = resources.files("walmart_accounting.domain").joinpath(DEFAULT_CONFIG_RESOURCE).read_text("utf-8")
+    return parse_config(yaml.safe_load(text), f"(packaged {DEFAULT_CONFIG_RESOURCE})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import date
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -32,6 +33,9 @@ class SandboxOptions:
     """What the emulators hold and how they misbehave; tests turn faults on per case."""
 
     seed: int = 7
+    # The synthetic seller's trading window: orders from seller_start for seller_days days.
+    seller_start: date = date(2026, 9, 7)
+    seller_days: int = 28
     credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
     clock: Clock = field(default_factory=Clock)
     faults: FaultInjector = field(default_factory=FaultInjector)

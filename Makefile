@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`; `make dev` opens the Dagster UI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo test dev clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/walmart-accounting demo
+
+test: install
+	$(BIN)/python -m pytest -n 2 -q
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/walmart-accounting dev
+
+clean:
+	rm -rf $(VENV) .dagster_home .pytest_cache

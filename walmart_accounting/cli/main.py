@@ -1,0 +1,208 @@
+"""The `walmart-accounting` command: set-up, checks, sandboxes, the demo and operations on the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from walmart_accounting.domain.config import ConfigError, load_config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Book Walmart Marketplace orders, returns, settlements and inventory into Xero and Exact Online."""
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+@cli.group()
+def config() -> None:
+    """Validate and inspect the mapping file."""
+
+
+@config.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def config_check(path: str | None) -> None:
+    """Validate PATH (default: $WALMART_ACCOUNTING_CONFIG or the packaged default) and summarise it."""
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(f"seller: {cfg.seller.name} ({cfg.seller.currency})")
+    for name, ledger in cfg.enabled_ledgers().items():
+        click.echo(f"ledger {name}: {ledger.posting_mode.value}, base currency {ledger.base_currency}")
+    click.echo(f"contacts: {cfg.contacts.strategy.value}; rate source: {cfg.rates.source.value}")
+    click.echo("mapping OK")
+
+
+@config.command("show-default")
+def config_show_default() -> None:
+    """Print the packaged default mapping file, to copy and edit."""
+    from importlib import resources
+
+    click.echo(resources.files("walmart_accounting.domain").joinpath("default_mapping.yaml").read_text("utf-8"), nl=False)
+
+
+# -- store ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """The integration's own database ($WALMART_ACCOUNTING_DB_URL)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations up to the newest."""
+    from walmart_accounting.store.db import database_url, make_engine, redacted
+    from walmart_accounting.store.migrate import current_revision, upgrade
+
+    url = database_url()
+    engine = make_engine(url)
+    upgrade(engine)
+    click.echo(f"{redacted(url)} at revision {current_revision(engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database URL (password hidden) and its schema revision."""
+    from walmart_accounting.store.db import database_url, make_engine, redacted
+    from walmart_accounting.store.migrate import current_revision
+
+    url = database_url()
+    click.echo(f"{redacted(url)} at revision {current_revision(make_engine(url)) or '(empty: run db upgrade)'}")
+
+
+@cli.command("secret-key")
+def secret_key() -> None:
+    """Generate a key for WALMART_ACCOUNTING_SECRET_KEY (encrypts stored credentials)."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode("ascii"))
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+@cli.group("dead-letters")
+def dead_letters() -> None:
+    """Records that could not be processed, kept with their reason."""
+
+
+@dead_letters.command("list")
+@click.option("--status", default="open", show_default=True, type=click.Choice(["open", "redriven", "resolved", "all"]))
+@click.option("--source", default=None, help="Only this source (e.g. walmart_orders, posting:xero).")
+def dead_letters_list(status: str, source: str | None) -> None:
+    """List dead letters: id, source, record key, re-drives, reason."""
+    from walmart_accounting.store.store import Store
+
+    rows = Store.open().dead_letters(status=None if status == "all" else status, source=source)
+    if not rows:
+        click.echo("no dead letters")
+        return
+    for row in rows:
+        click.echo(f"{row.id}\t{row.source}\t{row.record_key}\t{row.status}\tredriven {row.redrive_count}x\t{row.reason}")
+
+
+@dead_letters.command("show")
+@click.argument("dead_letter_id", type=int)
+def dead_letters_show(dead_letter_id: int) -> None:
+    """Show one dead letter with its full record."""
+    from walmart_accounting.store.store import Store
+
+    row = Store.open().get_dead_letter(dead_letter_id)
+    if row is None:
+        click.echo(f"no dead letter with id {dead_letter_id}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps({
+        "id": row.id, "source": row.source, "record_key": row.record_key, "partition": row.partition_key,
+        "status": row.status, "reason": row.reason, "occurrences": row.occurrences,
+        "redrive_count": row.redrive_count, "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(), "record": json.loads(row.record),
+    }, indent=2))
+
+
+@cli.command("audit")
+@click.argument("document_key")
+def audit(document_key: str) -> None:
+    """Show the posting state and every audit event of a document key."""
+    from walmart_accounting.store.store import Store
+
+    store = Store.open()
+    events = store.audit_trail(document_key)
+    postings = [p for p in store.postings() if p.document_key == document_key]
+    if not events and not postings:
+        click.echo(f"nothing recorded for {document_key}")
+        sys.exit(1)
+    for p in postings:
+        click.echo(f"{p.ledger}: {p.status}, external id {p.external_id or '-'}, attempts {p.attempts}, last error {p.last_error or '-'}")
+    for e in events:
+        click.echo(f"{e.at.isoformat()}\t{e.ledger or '-'}\t{e.action}\t{e.status}\t{e.external_id or '-'}\t{e.correlation_id or '-'}")
+
+
+# -- sandboxes and demo ------------------------------------------------------------------------
+
+
+@cli.group()
+def sandbox() -> None:
+    """Local emulators of the Walmart, Xero and Exact Online APIs."""
+
+
+@sandbox.command("serve")
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic seller.")
+def sandbox_serve(port: int, host: str, seed: int) -> None:
+    """Serve all three emulators on one port and print the environment a client needs."""
+    from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
+
+    server = SandboxServer(SandboxOptions(seed=seed), host=host, port=port)
+    server.start()
+    for name, value in server.env().items():
+        click.echo(f"export {name}={value}")
+    click.echo(f"# sandboxes on {server.url} (Ctrl-C to stop)", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+@cli.command("dev", context_settings={"ignore_unknown_options": True})
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def dev(dagster_args: tuple[str, ...]) -> None:
+    """Start `dagster dev` on this code location; with no Walmart credentials set, on in-process sandboxes."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    server = None
+    if not os.environ.get("WALMART_CLIENT_ID"):
+        from walmart_accounting.sandbox.server import SandboxServer
+
+        server = SandboxServer().start()
+        env.update(server.env())
+        click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there", err=True)
+    try:
+        code = subprocess.call(["dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
+    finally:
+        if server is not None:
+            server.stop()
+    sys.exit(code)
+
+
+@cli.command("demo")
+def demo() -> None:
+    """Run the end-to-end path on the sandboxes and report; exits non-zero unless everything reconciles."""
+    from walmart_accounting.cli.demo import run_demo
+
+    sys.exit(run_demo(click.echo))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,70 @@
+"""Every subcommand has --help; config check names a bad key; the store commands work on a fresh home."""
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from walmart_accounting.cli.main import cli
+from walmart_accounting.domain.config import load_default_config
+from walmart_accounting.store.store import Store
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        yield path
+        if isinstance(command, click.Group):
+            yield from _commands(command, path)
+
+
+@pytest.mark.parametrize("path", [(), *_commands(cli)], ids=lambda p: " ".join(p) or "(root)")
+def test_every_subcommand_has_help(path):
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_config_check_default_and_bad_file(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["config", "check"])
+    assert ok.exit_code == 0 and "mapping OK" in ok.output
+    data = load_default_config().model_dump(mode="json")
+    del data["ledgers"]["xero"]["accounts"]["clearing"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = runner.invoke(cli, ["config", "check", str(bad)])
+    assert result.exit_code == 2
+    assert "ledgers.xero.accounts.clearing: required key is missing" in result.output
+
+
+def test_show_default_is_a_valid_mapping(tmp_path):
+    result = CliRunner().invoke(cli, ["config", "show-default"])
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(result.output)
+    assert CliRunner().invoke(cli, ["config", "check", str(copy)]).exit_code == 0
+
+
+def test_db_upgrade_then_dead_letters_and_audit(isolated_home):
+    runner = CliRunner()
+    upgraded = runner.invoke(cli, ["db", "upgrade"])
+    assert upgraded.exit_code == 0 and "at revision 0001" in upgraded.output
+    assert (isolated_home / "walmart_accounting.sqlite").is_file()
+    store = Store.open()
+    dl = store.dead_letter("walmart_orders", "PO-9", {"purchaseOrderId": "PO-9"}, "unmapped SKU 'X'")
+    store.audit("WM-PO-9", "post", "rejected", "xero", detail="Account code '9999' is not valid")
+    listed = runner.invoke(cli, ["dead-letters", "list"])
+    assert "PO-9" in listed.output and "unmapped SKU 'X'" in listed.output
+    shown = runner.invoke(cli, ["dead-letters", "show", str(dl)])
+    assert '"purchaseOrderId": "PO-9"' in shown.output
+    assert runner.invoke(cli, ["dead-letters", "show", "999"]).exit_code == 1
+    trail = runner.invoke(cli, ["audit", "WM-PO-9"])
+    assert trail.exit_code == 0 and "rejected" in trail.output
+    assert runner.invoke(cli, ["audit", "WM-NOPE"]).exit_code == 1
+
+
+def test_secret_key_generates_a_fernet_key():
+    from cryptography.fernet import Fernet
+
+    key = CliRunner().invoke(cli, ["secret-key"]).output.strip()
+    Fernet(key.encode())

@@ -1,0 +1,94 @@
+"""The mapping file loads when right and, when wrong, says which key and what was expected."""
+
+import copy
+
+import pytest
+import yaml
+
+from walmart_accounting.domain.config import (
+    ConfigError,
+    ContactStrategy,
+    PostingMode,
+    load_config,
+    load_default_config,
+    parse_config,
+)
+
+
+@pytest.fixture
+def default_data():
+    cfg = load_default_config()
+    return yaml.safe_load(yaml.safe_dump(cfg.model_dump(mode="json")))
+
+
+def test_default_file_loads():
+    cfg = load_config()
+    assert cfg.ledger("xero").posting_mode is PostingMode.PER_ORDER
+    assert cfg.ledger("exact").posting_mode is PostingMode.SETTLEMENT_SUMMARY
+    assert cfg.contacts.strategy is ContactStrategy.PER_CUSTOMER
+    assert "CA" in cfg.tax.facilitator_states and "PR" in cfg.tax.seller_remitted_states
+    assert cfg.ledger("xero").accounts.fees["commission"] == "6000"
+    assert cfg.fee_types["Commission on Product"] == "commission"
+
+
+def test_env_var_points_at_the_users_file(tmp_path, monkeypatch, default_data):
+    data = copy.deepcopy(default_data)
+    data["seller"]["name"] = "Acme Outdoor"
+    path = tmp_path / "mapping.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(path))
+    assert load_config().seller.name == "Acme Outdoor"
+
+
+def _problems(data) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "test.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda d: d["ledgers"]["xero"]["accounts"].pop("clearing"), "ledgers.xero.accounts.clearing: required key is missing"),
+        (lambda d: d["ledgers"]["xero"].update(posting_mode="per_day"), "ledgers.xero.posting_mode: Input should be 'per_order' or 'settlement_summary'"),
+        (lambda d: d["ledgers"]["exact"]["accounts"]["fees"].pop("commission"), "ledgers.exact.accounts.fees: no account for fee types ['commission']"),
+        (lambda d: d["tax"]["facilitator_states"].append("ZZ"), "tax.facilitator_states: unknown US state codes ['ZZ']"),
+        (lambda d: d["ledgers"]["xero"]["tax_codes"]["seller_remitted"].clear(), "ledgers.xero.tax_codes.seller_remitted: no tax code for seller-remitted states ['PR']"),
+        (lambda d: d["seller"].update(currency="usd"), "seller.currency: String should match pattern"),
+        (lambda d: d["ledgers"]["xero"]["accounts"].update(salse="4000"), "ledgers.xero.accounts.salse: unknown key"),
+        (lambda d: d.update(fee_types={"Commission on Product": "comission"}), "fee_types: fee types {'Commission on Product': 'comission'} are not among"),
+        (lambda d: d["ledgers"]["exact"].update(base_currency="EUR"), "rates.source: ledger exact is in EUR but the seller in USD"),
+        (lambda d: d["contacts"].update(strategy="per_email"), "contacts.strategy: Input should be 'per_customer' or 'marketplace'"),
+        (lambda d: d["ledgers"]["exact"].pop("sales_journal"), "ledgers.exact.sales_journal: expected the Exact sales journal code"),
+    ],
+)
+def test_bad_file_names_the_key(default_data, mutate, expected):
+    data = copy.deepcopy(default_data)
+    mutate(data)
+    assert expected in _problems(data)
+
+
+def test_every_problem_is_reported_at_once(default_data):
+    data = copy.deepcopy(default_data)
+    data["ledgers"]["xero"]["accounts"].pop("bank")
+    data["ledgers"]["exact"]["accounts"].pop("sales")
+    message = _problems(data)
+    assert "ledgers.xero.accounts.bank" in message and "ledgers.exact.accounts.sales" in message
+
+
+def test_unreadable_inputs(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nseller: [unclosed\n")
+    with pytest.raises(ConfigError, match="YAML syntax"):
+        load_config(broken)
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        parse_config(["not", "a", "mapping"])
+
+
+def test_no_enabled_ledger_is_an_error(default_data):
+    data = copy.deepcopy(default_data)
+    data["ledgers"]["xero"]["enabled"] = False
+    data["ledgers"]["exact"]["enabled"] = False
+    assert "at least one of xero, exact" in _problems(data)
