@@ -86,6 +86,38 @@ def secret_key() -> None:
     click.echo(Fernet.generate_key().decode("ascii"))
 
 
+# -- API connections -------------------------------------------------------------------------
+
+
+@cli.command("connect")
+@click.argument("ledger", type=click.Choice(["xero", "exact"]))
+@click.option("--port", default=8765, show_default=True, type=int, help="Local port of the OAuth redirect (http://localhost:PORT/callback).")
+@click.option("--timeout", default=300, show_default=True, type=int, help="Seconds to wait for the consent.")
+def connect(ledger: str, port: int, timeout: int) -> None:
+    """Give this integration access to a Xero organisation or Exact division (OAuth consent); tokens are stored encrypted."""
+    from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, xero_client_from_env
+    from walmart_accounting.connectors.errors import ApiError
+    from walmart_accounting.store.store import Store
+
+    store = Store.open()
+    try:
+        client = xero_client_from_env(store) if ledger == "xero" else exact_client_from_env(store)
+        connect_flow(client, port, lambda url: click.echo(f"Open this URL to give access:\n  {url}"), timeout)
+    except (ApiError, TimeoutError) as exc:
+        click.echo(f"connect {ledger} failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{ledger}: connected; tokens stored encrypted in the integration store")
+
+
+@cli.command("ping")
+def ping() -> None:
+    """Check every configured API: credentials, tenant or division, scopes and rate-limit headroom."""
+    from walmart_accounting.cli.connect import ping_all
+    from walmart_accounting.store.store import Store
+
+    sys.exit(0 if ping_all(Store.open(), click.echo) else 1)
+
+
 # -- operations ----------------------------------------------------------------------------------
 
 

@@ -48,8 +48,8 @@ def _xero_error_text(response) -> tuple[str, str | None]:
 
 
 def where_literal(value: str) -> str:
-    """A string literal for Xero's `where` filter, with quotes and backslashes escaped."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A string literal for Xero's `where` filter (System.Linq.Dynamic): a double quote is written twice."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def idempotency_key(collection: str, document_keys: list[str], body: Any) -> str:

@@ -1,13 +1,12 @@
 """Dagster resources shared by every domain: the integration's store and the mapping configuration."""
 
 
-from functools import cached_property
-
 import dagster as dg
 from pydantic import PrivateAttr
 
+from walmart_accounting.connectors import exact, walmart, xero
 from walmart_accounting.domain.config import MappingConfig, load_config
-from walmart_accounting.store.db import database_url, redacted
+from walmart_accounting.store.db import database_url, redacted, state_dir
 from walmart_accounting.store.store import Store
 
 
@@ -37,3 +36,48 @@ class MappingResource(dg.ConfigurableResource):
 
     def load(self) -> MappingConfig:
         return load_config(self.path)
+
+
+class WalmartResource(dg.ConfigurableResource):
+    """The Walmart Marketplace client; credentials come from EnvVar so the UI never shows them."""
+
+    base_url: str = walmart.PRODUCTION_URL
+    client_id: str
+    client_secret: str
+    report_cache_dir: str | None = None
+
+    def client(self) -> walmart.WalmartClient:
+        cache_dir = self.report_cache_dir or str(state_dir() / "walmart_reports")
+        return walmart.WalmartClient(self.client_id, self.client_secret, self.base_url,
+                                     report_cache=walmart.ReconReportCache(cache_dir))
+
+
+class XeroResource(dg.ConfigurableResource):
+    """The Xero client for one organisation; tokens come from the store (encrypted), written by `connect xero`."""
+
+    api_url: str = xero.API_URL
+    identity_url: str = xero.IDENTITY_URL
+    authorize_url: str = xero.AUTHORIZE_URL
+    client_id: str
+    client_secret: str
+    tenant_id: str | None = None
+    store: dg.ResourceDependency[StoreResource]
+
+    def client(self) -> xero.XeroClient:
+        return xero.XeroClient(self.client_id, self.client_secret, self.store.get(), api_url=self.api_url,
+                               identity_url=self.identity_url, authorize_url=self.authorize_url,
+                               tenant_id=self.tenant_id or None)
+
+
+class ExactResource(dg.ConfigurableResource):
+    """The Exact Online client for one division; tokens come from the store (encrypted), written by `connect exact`."""
+
+    base_url: str = exact.BASE_URL
+    client_id: str
+    client_secret: str
+    division: int | None = None
+    store: dg.ResourceDependency[StoreResource]
+
+    def client(self) -> exact.ExactClient:
+        return exact.ExactClient(self.client_id, self.client_secret, self.store.get(), base_url=self.base_url,
+                                 division=self.division)

@@ -1,0 +1,148 @@
+"""`connect` and `ping`: the OAuth consent round trip on a local port, and a health check of every configured API."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, urlparse
+
+from walmart_accounting.connectors import exact, walmart, xero
+from walmart_accounting.connectors.errors import ApiError
+from walmart_accounting.store.store import Store
+
+
+class CallbackCatcher:
+    """A one-shot local HTTP server that receives the OAuth redirect and hands back its query."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1"):
+        self.result: dict[str, str] = {}
+        self._done = threading.Event()
+        catcher = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                catcher.result = query
+                ok = "code" in query
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(b"Connected. You can close this window." if ok else b"No authorization code received.")
+                catcher._done.set()
+
+            def log_message(self, *args):  # the query holds the code: keep it out of the console
+                return
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.port = self.server.server_address[1]
+        self.redirect_uri = f"http://localhost:{self.port}/callback"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "CallbackCatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, timeout_s: float) -> dict[str, str]:
+        if not self._done.wait(timeout_s):
+            raise TimeoutError(f"no redirect arrived on {self.redirect_uri} within {timeout_s:.0f} s")
+        return self.result
+
+
+def connect_flow(client, port: int, show: Callable[[str], None], timeout_s: float = 300) -> None:
+    """Print the consent URL, catch the redirect on `port`, check `state`, exchange the code and store the tokens."""
+    state = secrets.token_urlsafe(24)
+    with CallbackCatcher(port) as catcher:
+        show(client.authorization_url(catcher.redirect_uri, state))
+        result = catcher.wait(timeout_s)
+    if result.get("state") != state:
+        raise ApiError(type(client).__name__, "the redirect's state does not match: consent not completed (possible CSRF)")
+    if "code" not in result:
+        raise ApiError(type(client).__name__, f"consent refused: {result.get('error', 'no code in the redirect')}")
+    client.connect(result["code"], catcher.redirect_uri)
+
+
+def xero_client_from_env(store: Store) -> xero.XeroClient:
+    return xero.XeroClient(
+        os.environ.get("XERO_CLIENT_ID", ""), os.environ.get("XERO_CLIENT_SECRET", ""), store,
+        api_url=os.environ.get("XERO_API_URL", xero.API_URL),
+        identity_url=os.environ.get("XERO_IDENTITY_URL", xero.IDENTITY_URL),
+        authorize_url=os.environ.get("XERO_AUTHORIZE_URL", xero.AUTHORIZE_URL),
+        tenant_id=os.environ.get("XERO_TENANT_ID") or None,
+    )
+
+
+def exact_client_from_env(store: Store) -> exact.ExactClient:
+    division = os.environ.get("EXACT_DIVISION")
+    return exact.ExactClient(
+        os.environ.get("EXACT_CLIENT_ID", ""), os.environ.get("EXACT_CLIENT_SECRET", ""), store,
+        base_url=os.environ.get("EXACT_BASE_URL", exact.BASE_URL), division=int(division) if division else None,
+    )
+
+
+def walmart_client_from_env() -> walmart.WalmartClient:
+    return walmart.WalmartClient(
+        os.environ.get("WALMART_CLIENT_ID", ""), os.environ.get("WALMART_CLIENT_SECRET", ""),
+        os.environ.get("WALMART_BASE_URL", walmart.PRODUCTION_URL),
+    )
+
+
+def ping_all(store: Store, echo: Callable[[str], None]) -> bool:
+    """Check each configured API's credentials and show tenant/division, scopes and headroom; True if all are fine."""
+    healthy = True
+    checked = 0
+    if os.environ.get("WALMART_CLIENT_ID"):
+        checked += 1
+        try:
+            client = walmart_client_from_env()
+            detail = client.token_detail()
+            scopes = detail.get("scopes") or {}
+            granted = ", ".join(f"{k}:{v}" for k, v in sorted(scopes.items())) or "(not reported)"
+            echo(f"walmart: OK at {client.http.base_url}; scopes {granted}")
+        except ApiError as exc:
+            healthy = False
+            echo(f"walmart: FAILED: {exc}{_hint('walmart', exc)}")
+    if os.environ.get("XERO_CLIENT_ID"):
+        checked += 1
+        try:
+            client = xero_client_from_env(store)
+            tenants = client.connections()
+            tenant = client.tenant_id
+            names = {t.get("tenantId"): t.get("tenantName") for t in tenants}
+            client.get("Organisation")
+            echo(f"xero: OK, organisation {names.get(tenant, '?')} ({tenant}); headroom {client.headroom()}")
+        except ApiError as exc:
+            healthy = False
+            echo(f"xero: FAILED: {exc}{_hint('xero', exc)}")
+    if os.environ.get("EXACT_CLIENT_ID"):
+        checked += 1
+        try:
+            client = exact_client_from_env(store)
+            me = client.me()
+            echo(f"exact: OK, {me.get('FullName', '?')}, division {client.division}; headroom {client.headroom()}")
+        except ApiError as exc:
+            healthy = False
+            echo(f"exact: FAILED: {exc}{_hint('exact', exc)}")
+    if checked == 0:
+        echo("no API credentials are set (WALMART_CLIENT_ID, XERO_CLIENT_ID, EXACT_CLIENT_ID); nothing to check")
+        return False
+    return healthy
+
+
+def _hint(api: str, exc: ApiError) -> str:
+    text = str(exc).lower()
+    if exc.status == 401 or "invalid_client" in text or "unauthorized" in text:
+        return f"\n  hint: check {api.upper()}_CLIENT_ID / {api.upper()}_CLIENT_SECRET, or reconnect (`walmart-accounting connect {api}`)"
+    if "invalid_grant" in text or "old refresh token" in text or "not connected" in text:
+        return f"\n  hint: the consent expired or was revoked: run `walmart-accounting connect {api}`"
+    if exc.status == 403:
+        return "\n  hint: the organisation/division is not authorised for this app, or the token is for another country's host"
+    if exc.status == 404:
+        return f"\n  hint: wrong host? check {api.upper()}_BASE_URL (each Exact country has its own)"
+    return ""
