@@ -42,13 +42,13 @@ def _exact_error_text(response) -> tuple[str, str | None]:
     return str(body)[:500], None
 
 
-def _exact_retry_after(response) -> float | None:
+def _exact_retry_after(response, now: float) -> float:
     """Exact sends no Retry-After on 429: wait until the minutely (or daily) window's reset, given in epoch ms."""
     for header in ("X-RateLimit-Minutely-Reset", "X-RateLimit-Reset"):
         value = response.headers.get(header)
         if value:
             try:
-                return max(1.0, int(value) / 1000 - time.time())
+                return max(1.0, int(value) / 1000 - now)
             except ValueError:
                 continue
     return 60.0
@@ -130,8 +130,8 @@ class ExactClient:
         self._client_secret = client_secret
         self.base_url = base_url.rstrip("/")
         self.http = HttpClient("exact", self.base_url, timeout=timeout, retry=retry, error_parser=_exact_error_text,
-                                retry_after=_exact_retry_after, sleep=sleep)
-        self.limiter = WindowLimiter("exact", per_minute, concurrent=per_minute, sleep=sleep)
+                                retry_after=lambda response: _exact_retry_after(response, clock()), sleep=sleep)
+        self.limiter = WindowLimiter("exact", per_minute, concurrent=per_minute, clock=clock, sleep=sleep)
         self.tokens = RefreshingTokens(CREDENTIAL_NAME, token_store, self._refresh, clock=clock, margin_s=REFRESH_MARGIN_S)
         self._division = division
         self.clock = clock

@@ -20,7 +20,7 @@ class WindowLimiter:
         per_minute: int,
         concurrent: int,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,  # epoch seconds: Exact's reset headers are epoch ms
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.api = api
@@ -76,8 +76,7 @@ class WindowLimiter:
             if minute_reset_header and minute_reset_header in headers:
                 reset = _int(headers[minute_reset_header])
                 if reset is not None:
-                    # Exact gives the reset as epoch milliseconds
-                    self.minute_reset_at = self.clock() + max(0.0, reset / 1000 - time.time())
+                    self.minute_reset_at = reset / 1000  # Exact gives the reset as epoch milliseconds
             elif self.minute_remaining is not None and self.minute_remaining <= 0 and self._recent:
                 self.minute_reset_at = self._recent[0] + 60
 

@@ -101,7 +101,7 @@ class XeroClient:
         self.authorize_url = authorize_url
         self.scopes = scopes
         self.http = HttpClient("xero", api_url, timeout=timeout, retry=retry, error_parser=_xero_error_text, sleep=sleep)
-        self.limiter = WindowLimiter("xero", per_minute, concurrent, sleep=sleep)
+        self.limiter = WindowLimiter("xero", per_minute, concurrent, clock=clock, sleep=sleep)
         self.tokens = RefreshingTokens(CREDENTIAL_NAME, token_store, self._refresh, clock=clock, margin_s=60)
         self._tenant_id = tenant_id
         self.clock = clock

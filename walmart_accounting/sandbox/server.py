@@ -53,13 +53,19 @@ def build_app(options: SandboxOptions | None = None) -> Starlette:
 
     wrap = options.faults.wrap
     log = options.requests.wrap
-    return Starlette(
+    walmart_app, xero_app, exact_app = build_walmart_app(options), build_xero_app(options), build_exact_app(options)
+    app = Starlette(
         routes=[
-            Mount("/walmart", app=log("walmart", wrap("walmart", build_walmart_app(options)))),
-            Mount("/xero", app=log("xero", wrap("xero", build_xero_app(options)))),
-            Mount("/exact", app=log("exact", wrap("exact", build_exact_app(options)))),
+            Mount("/walmart", app=log("walmart", wrap("walmart", walmart_app))),
+            Mount("/xero", app=log("xero", wrap("xero", xero_app))),
+            Mount("/exact", app=log("exact", wrap("exact", exact_app))),
         ]
     )
+    # Tests, the demo and reports inspect what each emulator holds.
+    app.state.walmart = walmart_app.state.walmart
+    app.state.xero = xero_app.state.xero
+    app.state.exact = exact_app.state.exact
+    return app
 
 
 def free_port(host: str = "127.0.0.1") -> int:
