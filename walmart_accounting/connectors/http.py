@@ -86,6 +86,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
         data: Any = None,
+        files: Any = None,
         retry_safe: bool | None = None,
         correlation_id: str | None = None,
         before_send: Callable[[dict[str, str]], None] | None = None,
@@ -126,15 +127,16 @@ class HttpClient:
                 send_headers = dict(headers or {})
                 if before_send:
                     before_send(send_headers)
-                return self._send_once(method, path, params, send_headers, json_body, data, correlation_id, ok_statuses)
+                return self._send_once(method, path, params, send_headers, json_body, data, files, correlation_id, ok_statuses)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    def _send_once(self, method, path, params, headers, json_body, data, correlation_id, ok_statuses) -> requests.Response:
+    def _send_once(self, method, path, params, headers, json_body, data, files, correlation_id, ok_statuses) -> requests.Response:
         started = time.monotonic()
         try:
             self.calls += 1
             response = self.session.request(
-                method, self.url(path), params=params, headers=headers, json=json_body, data=data, timeout=self.timeout,
+                method, self.url(path), params=params, headers=headers, json=json_body, data=data, files=files,
+                timeout=self.timeout,
             )
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             # A refused connection or connect timeout never reached the server; anything later may have been applied.

@@ -34,6 +34,7 @@ RETURNS_MAX_LIMIT = 200
 INVENTORIES_MAX_LIMIT = 50
 RECON_MIN_INTERVAL = timedelta(hours=2)
 TOKEN_REFRESH_MARGIN_S = 60
+SHIP_NODE_TYPES = ("SellerFulfilled", "WFSFulfilled", "3PLFulfilled")
 
 
 class WalmartError(ApiError):
@@ -45,8 +46,11 @@ def _walmart_error_text(response: requests.Response) -> tuple[str, str | None]:
         body = response.json()
     except ValueError:
         return (response.text.strip()[:500] or response.reason or "no message"), None
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, dict):  # some Walmart APIs wrap the list: {"errors": {"error": [...]}}
+    errors = None
+    if isinstance(body, dict):
+        # Live traffic: {"error": [{code, description, ...}]}; some APIs: {"errors": [...]} or {"errors": {"error": [...]}}
+        errors = body.get("error") if isinstance(body.get("error"), list) else body.get("errors")
+    if isinstance(errors, dict):
         errors = errors.get("error")
     if isinstance(errors, list) and errors:
         first = errors[0]
@@ -57,11 +61,28 @@ def _walmart_error_text(response: requests.Response) -> tuple[str, str | None]:
     return json.dumps(body)[:500], None
 
 
+def _replenishment_wait(response: requests.Response, now: float) -> float | None:
+    """Walmart sends no Retry-After on 429; X-Next-Replenishment-Time (epoch ms) says when the window resets."""
+    value = response.headers.get("Retry-After") or None
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    replenish = response.headers.get("X-Next-Replenishment-Time")
+    if replenish:
+        try:
+            return max(1.0, int(replenish) / 1000 - now)
+        except ValueError:
+            return None
+    return None
+
+
 def _date_param(value: date | datetime) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("datetimes given to the Walmart client must be timezone-aware")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # Walmart refuses milliseconds
     return value.isoformat()
 
 
@@ -128,7 +149,8 @@ class WalmartClient:
         self._client_id = client_id
         self._client_secret = client_secret
         self.service_name = service_name
-        self.http = HttpClient("walmart", base_url, timeout=timeout, retry=retry, error_parser=_walmart_error_text, sleep=sleep)
+        self.http = HttpClient("walmart", base_url, timeout=timeout, retry=retry, error_parser=_walmart_error_text,
+                               retry_after=lambda response: _replenishment_wait(response, clock()), sleep=sleep)
         self.report_cache = report_cache
         self.clock = clock
         self.sleep = sleep
@@ -151,7 +173,22 @@ class WalmartClient:
             if not force and self._token and self.clock() < self._token_expires_at - TOKEN_REFRESH_MARGIN_S:
                 return self._token
             correlation = str(uuid.uuid4())
-            response = self.http.request(
+            try:
+                response = self._request_token(correlation)
+            except ValidationError as exc:
+                # Walmart answers bad client credentials with 400 INVALID_REQUEST_HEADER on Authorization
+                raise AuthError("walmart", f"token refused: {exc.message} (check WALMART_CLIENT_ID / WALMART_CLIENT_SECRET)",
+                                status=exc.status, code=exc.code, correlation_id=correlation) from None
+            body = response.json()
+            token = body.get("access_token")
+            if not token:
+                raise AuthError("walmart", "token response without access_token", correlation_id=correlation)
+            self._token = token
+            self._token_expires_at = self.clock() + float(body.get("expires_in", 900))
+            return token
+
+    def _request_token(self, correlation: str):
+        return self.http.request(
                 "POST", "/v3/token",
                 headers={
                     "Accept": "application/json",
@@ -164,13 +201,6 @@ class WalmartClient:
                 correlation_id=correlation,
                 before_send=self._basic_auth,
             )
-            body = response.json()
-            token = body.get("access_token")
-            if not token:
-                raise AuthError("walmart", "token response without access_token", correlation_id=correlation)
-            self._token = token
-            self._token_expires_at = self.clock() + float(body.get("expires_in", 900))
-            return token
 
     def _basic_auth(self, headers: dict[str, str]) -> None:
         import base64
@@ -203,17 +233,8 @@ class WalmartClient:
         return jsonmoney.loads(response.content)
 
     def _send(self, method, path, params, headers, json_body, data, files, retry_safe, correlation, with_token):
-        if files is None:
-            return self.http.request(method, path, params=params, headers=headers, json_body=json_body, data=data,
-                                     retry_safe=retry_safe, correlation_id=correlation, before_send=with_token)
-        # multipart uploads (feeds) go through the session directly, with the same error mapping
-        with_token(headers)
-        self.http.calls += 1
-        response = self.http.session.request(method, self.http.url(path), params=params, headers=headers, files=files,
-                                             timeout=self.http.timeout)
-        if response.status_code >= 400:
-            raise self.http.error_for(response, method, path, correlation)
-        return response
+        return self.http.request(method, path, params=params, headers=headers, json_body=json_body, data=data,
+                                 files=files, retry_safe=retry_safe, correlation_id=correlation, before_send=with_token)
 
     def _get(self, path: str, params=None) -> dict[str, Any]:
         return self._call("GET", path, params=params)
@@ -242,11 +263,15 @@ class WalmartClient:
         status: str | None = None,
         purchase_order_id: str | None = None,
         sku: str | None = None,
-        ship_node_type: str | None = None,
+        ship_node_types: tuple[str, ...] = SHIP_NODE_TYPES,
         limit: int = ORDERS_MAX_LIMIT,
         released_only: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every order matching the filters, following `nextCursor` until the last page."""
+        """Every order matching the filters, for each ship node type, following `nextCursor` until the last page.
+
+        Walmart returns only SellerFulfilled orders unless shipNodeType says otherwise, so WFS and 3PL
+        orders need their own queries.
+        """
         if not 1 <= limit <= ORDERS_MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {ORDERS_MAX_LIMIT}")
         self._check_window(created_start, "createdStartDate")
@@ -260,12 +285,16 @@ class WalmartClient:
         ):
             if value is not None:
                 params[name] = _date_param(value)
-        for name, value in (("status", status), ("purchaseOrderId", purchase_order_id), ("sku", sku),
-                            ("shipNodeType", ship_node_type)):
+        for name, value in (("status", status), ("purchaseOrderId", purchase_order_id), ("sku", sku)):
             if value:
                 params[name] = value
         path = "/v3/orders/released" if released_only else "/v3/orders"
-        yield from self._paged_orders(path, params)
+        seen: set[str] = set()
+        for node_type in ship_node_types:
+            for order in self._paged_orders(path, {**params, "shipNodeType": node_type}):
+                if order.get("purchaseOrderId") not in seen:
+                    seen.add(order.get("purchaseOrderId"))
+                    yield order
 
     def _paged_orders(self, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         query: dict[str, str] | None = params

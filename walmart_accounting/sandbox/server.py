@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -28,20 +28,32 @@ class SandboxCredentials:
     exact_webhook_secret: str = "sandbox-exact-webhook-secret"
 
 
+def recent_monday(days_ago: int) -> date:
+    """The Monday on or before `days_ago` days ago (UTC)."""
+    day = datetime.now(UTC).date() - timedelta(days=days_ago)
+    return day - timedelta(days=day.weekday())
+
+
 @dataclass
 class SandboxOptions:
     """What the emulators hold and how they misbehave; tests turn faults on per case."""
 
     seed: int = 7
-    # The synthetic seller's trading window: orders from seller_start for seller_days days.
-    seller_start: date = date(2026, 9, 7)
+    # The synthetic seller's trading window: orders from seller_start for seller_days days. By default it
+    # ends two weeks before today, so it stays inside Walmart's 180-day order window whenever this runs
+    # and its settlements have closed; tests that need fixed dates pass seller_start.
     seller_days: int = 28
+    seller_start: date | None = None
     credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
     clock: Clock = field(default_factory=Clock)
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: RequestLog = field(default_factory=RequestLog)
     # Where webhook deliveries from the emulators go; None until a subscription names one.
     webhook_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.seller_start is None:
+            self.seller_start = recent_monday(days_ago=self.seller_days + 14)
 
 
 def build_app(options: SandboxOptions | None = None) -> Starlette:
