@@ -1,6 +1,6 @@
 """An emulator of the Exact Online REST API (OData v3, JSON "verbose") for the sandbox.
 
-Reference: /work/shared/specs/exact/FACTS.md (section numbers below point into it). The emulator
+Reference: specs/exact/FACTS.md (section numbers below point into it). The emulator
 stands for ``https://start.exactonline.nl``: it serves ``/api/oauth2/auth``, ``/api/oauth2/token``,
 ``/api/v1/current/Me`` and ``/api/v1/{division}/{service}/{Entity}``.
 

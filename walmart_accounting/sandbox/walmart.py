@@ -1,7 +1,7 @@
 """Walmart Marketplace (US) API emulator: token, orders, returns, recon reports, inventory, feeds, webhooks.
 
 Served under WALMART_BASE_URL, which stands for https://marketplace.walmartapis.com, so the paths are the
-real ones (/v3/token, /v3/orders, ...). Sources: /work/shared/specs/walmart/FACTS.md, the official OpenAPI
+real ones (/v3/token, /v3/orders, ...). Sources: specs/walmart/FACTS.md, the official OpenAPI
 files in openapi/ and the examples in examples/.
 
 Principle where the material is silent: be at least as strict as production could be. A client that copes

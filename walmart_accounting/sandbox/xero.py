@@ -6,7 +6,7 @@ Mounted by `SandboxServer` under /xero, so a client reaches it at
   {base}/xero/api/connections                    (real: https://api.xero.com/connections)
   {base}/xero/api/api.xro/2.0/Invoices ...       (real: https://api.xero.com/api.xro/2.0/Invoices)
 
-Behaviour follows /work/shared/specs/xero/FACTS.md and the official OpenAPI file: MS-JSON dates,
+Behaviour follows specs/xero/FACTS.md and the official OpenAPI file: MS-JSON dates,
 per-line tax rounding, summarizeErrors, Idempotency-Key (6 minutes), per-tenant rate limits with the
 real headers, rotating refresh tokens, XML unless the client asks for JSON, classic Dynamic-LINQ
 `where` syntax (strings in double quotes, a quote inside is doubled). Money is Decimal end to end and
