@@ -125,6 +125,7 @@ def ping_all(store: Store, echo: Callable[[str], None]) -> bool:
         try:
             client = exact_client_from_env(store)
             me = client.me()
+            next(client.query("financial/GLAccounts", select=["Code"], top=1), None)  # a division call reports headroom
             echo(f"exact: OK, {me.get('FullName', '?')}, division {client.division}; headroom {client.headroom()}")
         except ApiError as exc:
             healthy = False

@@ -1,0 +1,64 @@
+"""`connect` stores tokens after a real consent round trip; `ping` names what is wrong for each API."""
+
+import requests
+import pytest
+
+from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, ping_all, xero_client_from_env
+from walmart_accounting.cli.demo import run_demo
+from walmart_accounting.connectors.errors import ApiError
+from walmart_accounting.connectors.tokens import MemoryTokenStore
+from walmart_accounting.sandbox.server import SandboxServer
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch):
+    with SandboxServer() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+def _ping(store) -> tuple[bool, str]:
+    lines: list[str] = []
+    healthy = ping_all(store, lines.append)
+    return healthy, "\n".join(lines)
+
+
+def test_connect_then_ping_everything(sandbox_env):
+    store = MemoryTokenStore()
+    for client in (xero_client_from_env(store), exact_client_from_env(store)):
+        connect_flow(client, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
+    healthy, text = _ping(store)
+    assert healthy, text
+    assert "walmart: OK" in text and "orders:full_access" in text
+    assert "xero: OK, organisation" in text and "exact: OK" in text and "minute_remaining" in text
+
+
+def test_ping_explains_each_failure(sandbox_env, monkeypatch):
+    store = MemoryTokenStore()
+    connect_flow(exact_client_from_env(store), 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
+    monkeypatch.setenv("WALMART_CLIENT_SECRET", "not-the-secret")
+    monkeypatch.setenv("EXACT_BASE_URL", sandbox_env.url + "/nowhere")  # the wrong country host
+    healthy, text = _ping(store)
+    assert not healthy
+    assert "walmart: FAILED" in text and "WALMART_CLIENT_SECRET" in text and "not-the-secret" not in text
+    assert "xero: FAILED" in text and "connect xero" in text  # never consented
+    assert "exact: FAILED" in text and "EXACT_BASE_URL" in text
+
+
+def test_consent_with_a_forged_state_is_refused(sandbox_env):
+    client = xero_client_from_env(MemoryTokenStore())
+
+    def tamper(url: str) -> None:
+        requests.get(url.replace("state=", "state=forged"), timeout=10)
+
+    with pytest.raises(ApiError, match="state does not match"):
+        connect_flow(client, 0, tamper, timeout_s=10)
+
+
+def test_demo_runs_what_exists_and_fails_loudly_on_what_does_not(isolated_home):
+    lines: list[str] = []
+    assert run_demo(lines.append) == 1
+    text = "\n".join(lines)
+    assert "ties out" in text and "DOES NOT TIE OUT" not in text
+    assert "NOT BUILT YET" in text
