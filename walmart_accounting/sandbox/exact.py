@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+
+from walmart_accounting.domain.jsonmoney import dumps, loads
 import queue
 import random
 import re
@@ -95,53 +97,6 @@ class ODataError(Exception):
 
 def _bad(message: str) -> ODataError:
     return ODataError(400, message)
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON where Decimal renders as a JSON number from its exact digits (never via float)."""
-    parts: list[str] = []
-    _dump(value, parts)
-    return "".join(parts)
-
-
-def _dump(value: Any, out: list[str]) -> None:
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        out.append(format(value, "f"))
-    elif isinstance(value, str):
-        out.append(json.dumps(value))
-    elif isinstance(value, dict):
-        out.append("{")
-        for i, (k, v) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(k)))
-            out.append(":")
-            _dump(v, out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            _dump(v, out)
-        out.append("]")
-    else:  # floats included: money never travels as float
-        raise TypeError(f"cannot render {type(value).__name__} as JSON")
-
-
-def loads(raw: bytes) -> Any:
-    """JSON with every non-integer number as Decimal."""
-    return json.loads(raw, parse_float=Decimal)
 
 
 def error_body(message: str) -> dict:

@@ -55,6 +55,7 @@ from starlette.routing import Route
 
 from walmart_accounting.domain import jsonmoney
 from walmart_accounting.sandbox.common import FixedWindowLimiter
+from walmart_accounting.sandbox.seller import RECON_V1_COLUMNS as V1_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +73,6 @@ INVENTORIES_DEFAULT_LIMIT, INVENTORIES_MAX_LIMIT = 10, 50
 FEED_DETAILS_DEFAULT_LIMIT, FEED_DETAILS_MAX_LIMIT = 50, 50
 RECON_JSON_MAX_RECORDS = 1000
 
-# v1 reconciliation report columns, in file order (FACTS section 4; AIRBYTE schema + DOC-RECON table).
-V1_COLUMNS: tuple[str, ...] = (
-    "Period Start Date", "Period End Date", "Total Payable", "Currency", "Transaction Key",
-    "Transaction Posted Timestamp", "Transaction Type", "Transaction Description", "Customer Order #",
-    "Customer Order line #", "Purchase Order #", "Purchase Order line #", "Amount", "Amount Type",
-    "Ship Qty", "Commission Rate", "Transaction Reason Description", "Partner Item Id", "Partner GTIN",
-    "Partner Item Name", "Product Tax Code", "Ship to State", "Ship to City", "Ship to Zipcode",
-    "Contract Category", "Product Type", "Commission Rule", "Shipping Method", "Fulfillment Type",
-    "Fulfillment Details", "Original Commission", "Commission Incentive Program", "Commission Saving",
-    "Customer Promo Type", "Campaign Id",
-)
 
 ORDER_LINE_STATUSES = ("Created", "Acknowledged", "Shipped", "Delivered", "Cancelled")
 SHIP_NODE_TYPES = ("SellerFulfilled", "WFSFulfilled", "3PLFulfilled")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+
+from walmart_accounting.domain.jsonmoney import dumps
 import random
 import re
 import secrets
@@ -172,50 +174,6 @@ def date_string(day: date | None) -> str | None:
 
 def instant_string(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _encode(obj: Any, out: list[str]) -> None:
-    if obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, str):
-        out.append(json.dumps(obj, ensure_ascii=False))
-    elif isinstance(obj, Decimal):
-        out.append(format(obj + 0, "f") if obj.is_finite() else "null")  # + 0 turns -0.00 into 0.00
-    elif isinstance(obj, int):
-        out.append(str(obj))
-    elif isinstance(obj, float):
-        out.append(repr(obj))
-    elif isinstance(obj, dict):
-        out.append("{")
-        for i, (key, value) in enumerate(obj.items()):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(key)))
-            out.append(":")
-            _encode(value, out)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        out.append("[")
-        for i, value in enumerate(obj):
-            if i:
-                out.append(",")
-            _encode(value, out)
-        out.append("]")
-    elif isinstance(obj, (date, datetime)):
-        out.append(json.dumps(obj.isoformat()))
-    else:
-        out.append(json.dumps(str(obj)))
-
-
-def dumps(obj: Any) -> str:
-    """JSON with Decimals written as numbers exactly as quantized (never via float)."""
-    out: list[str] = []
-    _encode(obj, out)
-    return "".join(out)
 
 
 def loads(body: bytes) -> Any:
