@@ -32,6 +32,7 @@ ORDER_LOOKBACK_DAYS = 180
 ORDERS_MAX_LIMIT = 200
 RETURNS_MAX_LIMIT = 200
 INVENTORIES_MAX_LIMIT = 50
+ITEMS_MAX_LIMIT = 50
 RECON_MIN_INTERVAL = timedelta(hours=2)
 TOKEN_REFRESH_MARGIN_S = 60
 SHIP_NODE_TYPES = ("SellerFulfilled", "WFSFulfilled", "3PLFulfilled")
@@ -351,6 +352,21 @@ class WalmartClient:
             yield from body.get("returnOrders", []) or []
             cursor = (body.get("meta") or {}).get("nextCursor")
             query = dict(parse_qsl(cursor.lstrip("?"), keep_blank_values=True)) if cursor else None
+
+    # -- items -----------------------------------------------------------------------------------
+
+    def iter_items(self, limit: int = ITEMS_MAX_LIMIT) -> Iterator[dict[str, Any]]:
+        """The seller's catalogue; the first call sends nextCursor=* so Walmart returns a cursor at all."""
+        if not 1 <= limit <= ITEMS_MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {ITEMS_MAX_LIMIT}")
+        cursor: str | None = "*"
+        while cursor:
+            try:
+                body = self._get("/v3/items", params={"limit": str(limit), "nextCursor": cursor})
+            except NotFoundError:
+                return  # past the last page Walmart answers 404 CONTENT_NOT_FOUND
+            yield from body.get("ItemResponse", []) or []
+            cursor = body.get("nextCursor")
 
     # -- reconciliation reports ----------------------------------------------------------------
 

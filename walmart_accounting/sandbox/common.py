@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status_500", "status_503", "status_429", "drop_after_commit", "delay"]
+FaultKind = Literal["status_500", "status_503", "status_429", "drop_after_commit", "delay", "delay_after_commit"]
 
 
 class Clock:
@@ -101,6 +101,18 @@ class FaultInjector:
             if rule.kind == "delay":
                 await asyncio.sleep(rule.delay_s)
                 await app(scope, receive, send)
+                return
+            if rule.kind == "delay_after_commit":
+                # The change is made at once; the answer comes late (a client with a short timeout gives up).
+                held: list = []
+
+                async def hold(message):
+                    held.append(message)
+
+                await app(scope, receive, hold)
+                await asyncio.sleep(rule.delay_s)
+                for message in held:
+                    await send(message)
                 return
             if rule.kind == "drop_after_commit":
                 # Let the handler do its work, then cut the connection before the body arrives.

@@ -207,6 +207,7 @@ ORDER_API = "GMP_ORDER_API"
 RETURNS_API = "GMP_RETURNS_API"
 REPORT_API = "GMP_REPORT_API"
 INVENTORY_API = "GMP_INVENTORY_API"
+ITEM_API = "GMP_ITEM_QUERY_API"
 FEED_API = "GMP_FEED_API"
 PRICE_API = "GMP_PRICE_API"
 NOTIFICATION_API = "GMP_NOTIFICATION_API"
@@ -1620,6 +1621,39 @@ class WalmartApi:
             meta["nextCursor"] = base64.urlsafe_b64encode(token).decode().rstrip("=")
         return json_response({"meta": meta, "elements": {"inventories": elements}})
 
+    async def list_items(self, request: Request) -> Response:
+        """GET /v3/items: the seller's catalogue, paged with nextCursor (sent as '*' on the first call).
+
+        Observed (FACTS section 5): without nextCursor=* no cursor comes back, and past the end the API
+        answers 404 CONTENT_NOT_FOUND rather than an empty page.
+        """
+        state = self.state
+        params = _query(request)
+        limit = _int_param(ITEM_API, params, "limit", 20, low=1, high=50, high_message="limit cannot be more than 50")
+        cursor = params.get("nextCursor")
+        offset = 0
+        if cursor and cursor != "*":
+            try:
+                offset = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                raise _bad_param(ITEM_API, "nextCursor", "Invalid or expired nextCursor") from None
+        skus = sorted(state.seller.skus, key=lambda spec: spec.sku)
+        if params.get("sku"):
+            skus = [spec for spec in skus if spec.sku == params["sku"]]
+        page = skus[offset:offset + limit]
+        if not page:
+            raise _not_found(ITEM_API, "No items found")
+        items = [{
+            "mart": "WALMART_US", "sku": spec.sku, "wpid": f"0{hashlib.sha1(spec.sku.encode()).hexdigest()[:11].upper()}",
+            "gtin": spec.gtin, "upc": spec.gtin[2:], "productName": spec.name,
+            "price": {"currency": "USD", "amount": Decimal(spec.price_cents).scaleb(-2)},
+            "publishedStatus": "PUBLISHED", "lifecycleStatus": "ACTIVE",
+        } for spec in page]
+        body: dict[str, Any] = {"ItemResponse": items, "totalItems": len(skus)}
+        if cursor and offset + limit < len(skus):
+            body["nextCursor"] = base64.urlsafe_b64encode(str(offset + limit).encode()).decode().rstrip("=")
+        return json_response(body)
+
     async def get_inventories_sku(self, request: Request) -> Response:
         state = self.state
         sku = self._sku_or_404(request.path_params["sku"])
@@ -2119,6 +2153,7 @@ def build_walmart_app(options, seller=None) -> Starlette:
         Route("/v3/report/reconreport/availableReconFiles", ep(api.available_recon_files), methods=["GET"]),
         Route("/v3/report/reconreport/reconFile", ep(api.recon_file), methods=["GET"]),
         Route("/v3/report/reconreport/reconFileJson", ep(api.recon_file_json), methods=["GET"]),
+        Route("/v3/items", ep(api.list_items), methods=["GET"]),
         Route("/v3/inventory", ep(api.get_inventory), methods=["GET"]),
         Route("/v3/inventory", ep(api.put_inventory, limit="inventory.update"), methods=["PUT"]),
         Route("/v3/inventories", ep(api.list_inventories), methods=["GET"]),

@@ -132,3 +132,51 @@ def test_secrets_never_reach_logs_or_errors(sandbox, token_store, caplog):
     text = caplog.text + repr(client)
     for secret in (sandbox.options.credentials.exact_client_secret, stored["access_token"], stored["refresh_token"]):
         assert secret not in text
+
+
+def test_a_timed_out_create_is_not_retried_blindly(sandbox, token_store):
+    from walmart_accounting.connectors.errors import TransportError
+
+    client = connected(sandbox, token_store)
+    assert client.division
+    client.http.timeout = (2.0, 0.5)
+    sandbox.options.faults.add("exact", "delay_after_commit", method="POST", path_prefix="/api/v1", delay_s=1.5)
+    with pytest.raises(TransportError) as info:
+        client.create("crm/Accounts", {"Name": "Timeout Customer", "Status": "C"})
+    assert info.value.outcome_unknown  # Exact has no idempotency key: the caller must look it up first
+    found = list(client.query("crm/Accounts", filter=eq("Name", "Timeout Customer"), select=["ID"]))
+    assert len(found) == 1
+
+
+def _exact_in_process(env, db_url, offset, barrier, results):
+    from walmart_accounting.store.store import Store
+
+    client = ExactClient(env["EXACT_CLIENT_ID"], env["EXACT_CLIENT_SECRET"], Store.open(db_url, migrate=False),
+                         base_url=env["EXACT_BASE_URL"], clock=lambda: time.time() + offset, retry=FAST)
+    barrier.wait()
+    try:
+        list(client.query("financial/GLAccounts", select=["Code"], top=1))
+        results.put("ok")
+    except Exception as exc:  # reported to the parent
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_two_processes_refreshing_at_once(sandbox, tmp_path, monkeypatch):
+    import multiprocessing
+
+    from cryptography.fernet import Fernet
+
+    from walmart_accounting.store.store import Store
+
+    monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
+    db_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    connected(sandbox, Store.open(db_url), clock=time.time)
+    sandbox.options.clock.advance(590)
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_exact_in_process, args=(sandbox.env(), db_url, 590, barrier, results)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert sorted(results.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]

@@ -183,3 +183,19 @@ def test_secrets_never_reach_logs_or_errors(sandbox, caplog):
     text = caplog.text + str(info.value) + repr(client)
     for secret in (sandbox.options.credentials.walmart_client_secret, token):
         assert secret not in text
+
+
+def test_items_are_paged_with_the_star_cursor(sandbox):
+    client = make_client(sandbox)
+    items = list(client.iter_items(limit=7))
+    assert sorted(i["sku"] for i in items) == sorted(s.sku for s in sandbox.app.state.walmart.seller.skus)
+    assert isinstance(items[0]["price"]["amount"], Decimal)
+
+
+def test_read_timeouts_are_retried_on_reads(sandbox):
+    env = sandbox.env()
+    client = WalmartClient(env["WALMART_CLIENT_ID"], env["WALMART_CLIENT_SECRET"], env["WALMART_BASE_URL"],
+                           retry=FAST, timeout=(2.0, 0.5))
+    sandbox.options.faults.add("walmart", "delay", method="GET", path_prefix="/v3/report", delay_s=1.5)
+    assert client.available_recon_dates()
+    assert client.calls >= 3  # token, the call that timed out, the retry

@@ -209,3 +209,12 @@ def test_secrets_never_reach_logs_or_errors(sandbox, token_store, caplog):
     text = caplog.text + str(info.value) + repr(client)
     for secret in secrets:
         assert secret not in text
+
+
+def test_a_timed_out_write_is_retried_with_its_key_and_creates_one(sandbox, token_store):
+    client = connected(sandbox, token_store)
+    client.http.timeout = (2.0, 0.5)
+    sandbox.options.faults.add("xero", "delay_after_commit", method="PUT", path_prefix="/api/api.xro/2.0/Invoices", delay_s=1.5)
+    results = client.create("Invoices", [invoice("WM-4001")], document_keys=["WM-4001"])
+    assert results[0].ok
+    assert sandbox.app.state.xero.count_by_reference("invoices", "WM-4001") == 1
