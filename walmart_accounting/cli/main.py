@@ -221,7 +221,7 @@ def dev(dagster_args: tuple[str, ...]) -> None:
         env.update(server.env())
         click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there", err=True)
     try:
-        code = subprocess.call(["dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
+        code = subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
     finally:
         if server is not None:
             server.stop()
