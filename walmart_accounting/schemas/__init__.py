@@ -1,1 +1,1 @@
-
+"""pandera models for every frame that crosses an asset boundary."""
