@@ -1,0 +1,136 @@
+"""Document assets per ledger: Walmart frames become the ledger's invoices, credit notes and settlement documents."""
+
+import dagster as dg
+import pandas as pd
+
+from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.frames import column_schema, combined, per_partition
+from walmart_accounting.defs.resources import MappingResource, StoreResource
+from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
+from walmart_accounting.domain.config import MappingConfig, PostingMode
+from walmart_accounting.schemas.documents import DocumentLine
+from walmart_accounting.transform import documents as docs
+from walmart_accounting.transform.reconcile import document_totals, settlement_balance
+
+
+def _finish(context, store: StoreResource, source: str, result: "docs.DocumentResult", partition_key: str | None,
+            config: MappingConfig, ledger: str) -> pd.DataFrame:
+    converted = docs.convert_currency(result.documents, config, ledger, None)
+    rejects = pd.concat([result.rejects, converted.rejects], ignore_index=True)
+    meta = keep_rejects(context, store.get(), source, rejects, partition_key)
+    frame = converted.documents
+    totals = document_totals(frame)
+    context.add_output_metadata({
+        "documents": dg.MetadataValue.int(len(totals)),
+        "lines": dg.MetadataValue.int(len(frame)),
+        "total": dg.MetadataValue.text(f"{totals['total_cents'].sum() / 100:.2f}" if len(totals) else "0.00"),
+        "by_kind": dg.MetadataValue.md(
+            totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
+        **meta,
+    })
+    return frame
+
+
+def _balance_check(balance) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=balance.ties_out, metadata=balance.as_metadata())
+
+
+def per_order_assets(ledger: str) -> list:
+    """Invoices per purchase order, credit notes per return, and per-settlement payments, fee bill and transfer."""
+    group = f"{ledger}_documents"
+
+    @dg.asset(
+        name=f"{ledger}_sales_invoices", partitions_def=order_hours, backfill_policy=dg.BackfillPolicy.single_run(),
+        ins={"orders": dg.AssetIn("walmart_orders")}, group_name=group, kinds={"pandas"},
+        metadata=column_schema(DocumentLine),
+        description=f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
+    )
+    def sales_invoices(context: dg.AssetExecutionContext, orders, mapping: MappingResource, store: StoreResource):
+        lines = combined(orders)
+        config = mapping.load()
+        frame = _finish(context, store, f"{ledger}_sales_invoices", docs.sales_invoices(lines, config, ledger),
+                        context.partition_key_range.start, config, ledger)
+        order_time = lines.drop_duplicates("purchase_order_id").set_index("purchase_order_id")["order_date"]
+        return per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time))
+
+    @dg.asset(
+        name=f"{ledger}_credit_notes", partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run(),
+        ins={"returns": dg.AssetIn("walmart_returns"), "returned_orders": dg.AssetIn("walmart_returned_orders")},
+        group_name=group, kinds={"pandas"}, metadata=column_schema(DocumentLine),
+        description=f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
+    )
+    def credit_notes(context: dg.AssetExecutionContext, returns, returned_orders, mapping: MappingResource,
+                     store: StoreResource):
+        return_lines, order_lines = combined(returns), combined(returned_orders)
+        config = mapping.load()
+        no_refunds = pd.DataFrame(columns=["purchase_order_id", "line_number", "sku", "refund_id", "return_order_id",
+                                           "refund_reason", "currency", "product_cents", "product_tax_cents",
+                                           "shipping_cents", "shipping_tax_cents"])
+        result = docs.credit_notes(return_lines, no_refunds, order_lines, config, ledger)
+        frame = _finish(context, store, f"{ledger}_credit_notes", result, context.partition_key_range.start, config, ledger)
+        return_time = return_lines.drop_duplicates("return_order_id").set_index("return_order_id")["return_date"]
+        return per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time))
+
+    @dg.asset(
+        name=f"{ledger}_settlement_documents", partitions_def=settlement_reports,
+        ins={"rows": dg.AssetIn("walmart_settlements")}, group_name=group, kinds={"pandas"},
+        metadata=column_schema(DocumentLine),
+        description=f"Per settlement: {ledger} payments of invoices and refunds from the clearing account, "
+                    "the fee bill, and the transfer of the payout to the bank.",
+    )
+    def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
+                             store: StoreResource) -> pd.DataFrame:
+        config = mapping.load()
+        return _finish(context, store, f"{ledger}_settlement_documents", docs.settlement_documents(rows, config, ledger),
+                       context.partition_key, config, ledger)
+
+    @dg.asset_check(asset=settlement_documents, additional_ins={"rows": dg.AssetIn("walmart_settlements")},
+                    description="Payments − refunds − fee bill = payout = transfer, to the cent.")
+    def settlement_ties_out(settlement_documents: pd.DataFrame, rows: pd.DataFrame) -> dg.AssetCheckResult:
+        return _balance_check(settlement_balance(settlement_documents, rows))
+
+    @dg.asset_check(asset=sales_invoices, additional_ins={"orders": dg.AssetIn("walmart_orders")},
+                    description="Each invoice equals the Walmart charges of its purchase order to the cent.")
+    def invoices_match_walmart(sales_invoices, orders) -> dg.AssetCheckResult:
+        from walmart_accounting.transform.reconcile import invoice_differences
+
+        invoices = combined(sales_invoices)
+        differences = invoice_differences(invoices, combined(orders))
+        return dg.AssetCheckResult(
+            passed=differences.empty,
+            metadata={"invoices_checked": int(invoices["document_key"].nunique()) if len(invoices) else 0,
+                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
+        )
+
+    return [sales_invoices, credit_notes, settlement_documents, settlement_ties_out, invoices_match_walmart]
+
+
+def summary_assets(ledger: str) -> list:
+    """One invoice per settlement and accounting month, its payment, and the transfer of the payout."""
+
+    @dg.asset(
+        name=f"{ledger}_settlement_summary", partitions_def=settlement_reports,
+        ins={"rows": dg.AssetIn("walmart_settlements")}, group_name=f"{ledger}_documents", kinds={"pandas"},
+        metadata=column_schema(DocumentLine),
+        description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
+    )
+    def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
+                           store: StoreResource) -> pd.DataFrame:
+        config = mapping.load()
+        return _finish(context, store, f"{ledger}_settlement_summary", docs.settlement_summary(rows, config, ledger),
+                       context.partition_key, config, ledger)
+
+    @dg.asset_check(asset=settlement_summary, additional_ins={"rows": dg.AssetIn("walmart_settlements")},
+                    description="The summary invoices total the payout, and the transfer moves exactly the payout.")
+    def summary_ties_out(settlement_summary: pd.DataFrame, rows: pd.DataFrame) -> dg.AssetCheckResult:
+        return _balance_check(settlement_balance(settlement_summary, rows))
+
+    return [settlement_summary, summary_ties_out]
+
+
+def ledger_definitions(config: MappingConfig) -> list:
+    """The document assets of every enabled ledger, in its posting mode."""
+    out: list = []
+    for name, ledger in config.enabled_ledgers().items():
+        out += per_order_assets(name) if ledger.posting_mode is PostingMode.PER_ORDER else summary_assets(name)
+    return out

@@ -1,0 +1,134 @@
+"""Walmart assets: orders, refunds, returns, settlement reports and inventory, fetched through the client and validated."""
+
+from datetime import timedelta
+
+import dagster as dg
+import pandas as pd
+
+from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.frames import column_schema, per_partition, window_of
+from walmart_accounting.defs.resources import StoreResource, WalmartResource
+from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
+from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
+from walmart_accounting.transform.walmart import (
+    inventory_frame,
+    order_frames,
+    return_frame,
+    return_order_map,
+    settlement_frame,
+)
+from walmart_accounting.transform.validation import Validated
+
+RETURN_LOOKBACK = timedelta(days=90)  # a refund in a settlement belongs to a return created up to this long before
+
+
+def _in_window(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
+    return frame[(frame[column] >= start) & (frame[column] < end)].reset_index(drop=True)
+
+
+@dg.multi_asset(
+    outs={
+        "walmart_orders": dg.AssetOut(
+            description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
+            metadata=column_schema(OrderLine), kinds={"pandas"},
+        ),
+        "walmart_order_refunds": dg.AssetOut(
+            description="Refunds recorded on those orders, one row per refund per line, negative cents.",
+            metadata=column_schema(OrderRefund), kinds={"pandas"},
+        ),
+    },
+    partitions_def=order_hours,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="walmart",
+    pool="walmart_api",
+)
+def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
+    start, end = window_of(context)
+    orders = list(walmart.client().iter_orders(created_start=start, created_end=end))
+    lines, refunds = order_frames(orders)
+    lines_valid = _in_window(lines.valid, "order_date", start, end)
+    rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
+    meta = keep_rejects(context, store.get(), "walmart_orders", rejects, context.partition_key_range.start)
+    refunds_valid = refunds.valid[refunds.valid["purchase_order_id"].isin(lines_valid["purchase_order_id"])]
+    refunds_valid = refunds_valid.merge(lines_valid[["purchase_order_id", "order_date"]].drop_duplicates("purchase_order_id"),
+                                        on="purchase_order_id", how="left")
+    yield dg.Output(per_partition(context, lines_valid, "order_date"), "walmart_orders",
+                    metadata={"orders": lines_valid["purchase_order_id"].nunique(), "lines": len(lines_valid), **meta})
+    yield dg.Output(per_partition(context, refunds_valid.reset_index(drop=True), "order_date"), "walmart_order_refunds",
+                    metadata={"refunds": len(refunds_valid)})
+
+
+@dg.multi_asset(
+    outs={
+        "walmart_returns": dg.AssetOut(description="Return order lines created on the day, with refund amounts in cents.",
+                                       metadata=column_schema(ReturnLine), kinds={"pandas"}),
+        "walmart_returned_orders": dg.AssetOut(
+            description="The purchase order lines those returns refer to (their tax treatment), whenever ordered.",
+            metadata=column_schema(OrderLine), kinds={"pandas"}),
+    },
+    partitions_def=days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="walmart",
+    pool="walmart_api",
+)
+def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
+    start, end = window_of(context)
+    client = walmart.client()
+    returns = return_frame(list(client.iter_returns(created_start=start, created_end=end)))
+    valid = _in_window(returns.valid, "return_date", start, end)
+    orders = [client.get_order(po) for po in sorted(valid["purchase_order_id"].unique())]
+    lines, _ = order_frames([o for o in orders if o])
+    rejects = pd.concat([returns.rejects, lines.rejects], ignore_index=True)
+    meta = keep_rejects(context, store.get(), "walmart_returns", rejects, context.partition_key_range.start)
+    returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
+                                 on="purchase_order_id")
+    yield dg.Output(per_partition(context, valid, "return_date"), "walmart_returns",
+                    metadata={"returns": valid["return_order_id"].nunique(), "lines": len(valid), **meta})
+    yield dg.Output(per_partition(context, returned, "return_date"), "walmart_returned_orders",
+                    metadata={"orders": returned["purchase_order_id"].nunique()})
+
+
+@dg.asset(
+    partitions_def=settlement_reports,
+    group_name="walmart",
+    description="Every row of one reconciliation report (settlement), with the payout on its PaymentSummary row.",
+    metadata=column_schema(SettlementRow),
+    kinds={"pandas"},
+    pool="walmart_api",
+)
+def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
+    report_date = context.partition_key
+    client = walmart.client()
+    rows = client.recon_report_rows(report_date)
+    returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
+    frame = settlement_frame(report_date, rows, return_order_map(_empty_refunds(), returns.valid))
+    meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
+    payout = frame.valid.loc[frame.valid["transaction_type"] == "PaymentSummary", "amount_cents"].sum()
+    context.add_output_metadata({"rows": len(frame.valid), "payout": dg.MetadataValue.text(f"{payout / 100:.2f}"), **meta})
+    return frame.valid
+
+
+@dg.asset(
+    partitions_def=days,
+    group_name="walmart",
+    description="Available and reserved quantity per SKU and ship node (snapshot taken when materialized).",
+    metadata=column_schema(InventorySnapshot),
+    kinds={"pandas"},
+    pool="walmart_api",
+)
+def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
+    start, _ = window_of(context)
+    snapshot: Validated = inventory_frame(start.date(), list(walmart.client().iter_inventories()))
+    meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects, context.partition_key)
+    context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), **meta})
+    return snapshot.valid
+
+
+def _report_day(report_date: str):
+    from datetime import UTC, datetime
+
+    return datetime.strptime(report_date, "%m%d%Y").replace(tzinfo=UTC)
+
+
+def _empty_refunds() -> pd.DataFrame:
+    return pd.DataFrame(columns=["purchase_order_id", "line_number", "return_order_id"])

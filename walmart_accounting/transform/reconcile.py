@@ -1,0 +1,77 @@
+"""Reconciliation of documents against Walmart: the figures behind the asset checks, computed without Dagster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+CHARGE_COLUMNS = ["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents", "discount_cents",
+                  "discount_tax_cents"]
+
+
+def document_totals(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per document: key, kind, related key and total (amount + tax) in cents."""
+    if documents.empty:
+        return pd.DataFrame(columns=["document_key", "document_kind", "related_key", "total_cents"])
+    grouped = documents.assign(total_cents=documents["amount_cents"] + documents["tax_cents"]).groupby(
+        ["document_key", "document_kind"], as_index=False
+    ).agg(related_key=("related_key", "first"), total_cents=("total_cents", "sum"))
+    return grouped
+
+
+@dataclass(frozen=True)
+class SettlementBalance:
+    """Where a settlement's money went; ties out when payments − fees = payout = transfer (and invoices = payout)."""
+
+    payout_cents: int
+    payments_cents: int
+    fee_bills_cents: int
+    invoices_cents: int | None  # summary mode only
+    transfer_cents: int
+    documents: int
+
+    @property
+    def difference_cents(self) -> int:
+        return self.payments_cents - self.fee_bills_cents - self.payout_cents
+
+    @property
+    def ties_out(self) -> bool:
+        invoices_ok = self.invoices_cents is None or self.invoices_cents == self.payout_cents
+        return self.difference_cents == 0 and self.transfer_cents == self.payout_cents and invoices_ok
+
+    def as_metadata(self) -> dict[str, str | int]:
+        money = lambda cents: f"{cents / 100:.2f}" if cents is not None else "-"  # noqa: E731 (display only)
+        return {"payout": money(self.payout_cents), "payments": money(self.payments_cents),
+                "fee_bills": money(self.fee_bills_cents), "summary_invoices": money(self.invoices_cents),
+                "transfer": money(self.transfer_cents), "difference": money(self.difference_cents),
+                "documents": self.documents}
+
+
+def settlement_balance(documents: pd.DataFrame, settlement_rows: pd.DataFrame) -> SettlementBalance:
+    """Balance one settlement's documents against its payout (the PaymentSummary row)."""
+    payout = int(settlement_rows.loc[settlement_rows["transaction_type"] == "PaymentSummary", "amount_cents"].sum())
+    totals = document_totals(documents)
+    by_kind = totals.groupby("document_kind")["total_cents"].sum()
+    invoices = int(by_kind.get("sales_invoice", 0)) if "sales_invoice" in by_kind.index else None
+    return SettlementBalance(
+        payout_cents=payout,
+        payments_cents=int(by_kind.get("payment", 0)),
+        fee_bills_cents=int(by_kind.get("fee_bill", 0)),
+        invoices_cents=invoices,
+        transfer_cents=int(by_kind.get("transfer", 0)),
+        documents=len(totals),
+    )
+
+
+def invoice_differences(invoices: pd.DataFrame, order_lines: pd.DataFrame) -> pd.DataFrame:
+    """Invoices whose total differs from their purchase order's Walmart charges (fully shipped or cancelled lines)."""
+    totals = document_totals(invoices[invoices["document_kind"] == "sales_invoice"]) if len(invoices) else document_totals(invoices)
+    if totals.empty:
+        return pd.DataFrame(columns=["document_key", "invoice_cents", "walmart_cents"])
+    lines = order_lines.assign(charges=order_lines[CHARGE_COLUMNS].sum(axis=1))
+    settled = lines[(lines["shipped_quantity"] + lines["cancelled_quantity"]) == lines["quantity"]]
+    walmart = settled[settled["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
+    totals["purchase_order_id"] = totals["document_key"].str.removeprefix("WM-")
+    compared = totals.assign(walmart_cents=totals["purchase_order_id"].map(walmart)).rename(columns={"total_cents": "invoice_cents"})
+    return compared[compared["walmart_cents"].ne(compared["invoice_cents"])][["document_key", "invoice_cents", "walmart_cents"]]
