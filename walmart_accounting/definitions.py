@@ -4,8 +4,9 @@ import os
 
 import dagster as dg
 
-from walmart_accounting.connectors import exact, walmart, xero
+from walmart_accounting.defs.accounting.assets import ledger_definitions
 from walmart_accounting.defs.configuration.assets import account_mapping, every_role_has_an_account
+from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.resources import (
     ExactResource,
     MappingResource,
@@ -13,6 +14,16 @@ from walmart_accounting.defs.resources import (
     WalmartResource,
     XeroResource,
 )
+from walmart_accounting.defs.walmart.assets import walmart_inventory, walmart_orders, walmart_returns, walmart_settlements
+from walmart_accounting.defs.walmart.schedules import (
+    orders_job,
+    refresh_recent_orders,
+    refresh_recent_returns,
+    returns_job,
+    settlements_job,
+)
+from walmart_accounting.defs.walmart.sensors import new_settlement_reports
+from walmart_accounting.domain.config import load_config
 
 
 def _env_or(name: str, default):
@@ -25,30 +36,38 @@ def _int_env_or_none(name: str):
 
 
 store = StoreResource(database_url=_env_or("WALMART_ACCOUNTING_DB_URL", None))
+# The posting mode of each ledger decides which document assets exist; a bad mapping file stops the
+# code location from loading, with the error naming the key.
+ledger_defs = ledger_definitions(load_config())
 
 defs = dg.Definitions(
-    assets=[account_mapping],
-    asset_checks=[every_role_has_an_account],
+    assets=[account_mapping, walmart_orders, walmart_returns, walmart_settlements, walmart_inventory,
+            *[d for d in ledger_defs if not isinstance(d, dg.AssetChecksDefinition)]],
+    asset_checks=[every_role_has_an_account, *[d for d in ledger_defs if isinstance(d, dg.AssetChecksDefinition)]],
+    jobs=[orders_job, returns_job, settlements_job],
+    schedules=[refresh_recent_orders, refresh_recent_returns],
+    sensors=[new_settlement_reports],
     resources={
+        "io_manager": FrameIOManager(),
         "mapping": MappingResource(path=_env_or("WALMART_ACCOUNTING_CONFIG", None)),
         "store": store,
         # Secrets are always EnvVar: resolved when a run starts, never shown in the UI or metadata.
         "walmart": WalmartResource(
-            base_url=_env_or("WALMART_BASE_URL", walmart.PRODUCTION_URL),
+            base_url=_env_or("WALMART_BASE_URL", None),
             client_id=dg.EnvVar("WALMART_CLIENT_ID"),
             client_secret=dg.EnvVar("WALMART_CLIENT_SECRET"),
         ),
         "xero": XeroResource(
-            api_url=_env_or("XERO_API_URL", xero.API_URL),
-            identity_url=_env_or("XERO_IDENTITY_URL", xero.IDENTITY_URL),
-            authorize_url=_env_or("XERO_AUTHORIZE_URL", xero.AUTHORIZE_URL),
+            api_url=_env_or("XERO_API_URL", None),
+            identity_url=_env_or("XERO_IDENTITY_URL", None),
+            authorize_url=_env_or("XERO_AUTHORIZE_URL", None),
             client_id=dg.EnvVar("XERO_CLIENT_ID"),
             client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
             tenant_id=_env_or("XERO_TENANT_ID", None),
             store=store,
         ),
         "exact": ExactResource(
-            base_url=_env_or("EXACT_BASE_URL", exact.BASE_URL),
+            base_url=_env_or("EXACT_BASE_URL", None),
             client_id=dg.EnvVar("EXACT_CLIENT_ID"),
             client_secret=dg.EnvVar("EXACT_CLIENT_SECRET"),
             division=_int_env_or_none("EXACT_DIVISION"),

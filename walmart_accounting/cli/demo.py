@@ -86,20 +86,70 @@ def run_demo(echo: Echo) -> int:
             return 1
         step.ok()
 
-        step = _Step(echo, "materialize the code location's assets and checks")
+        step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        assets = [defs.get_assets_def(key) for key in defs.resolve_asset_graph().get_all_asset_keys()]
-        checks = list(defs.asset_checks or [])
-        result = dg.materialize([*assets, *checks], resources=defs.resources, instance=instance, raise_on_error=False)
-        failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-        if not result.success or failed:
-            echo(f"    FAILED: run {result.run_id[:8]}; failed checks: {', '.join(failed) or 'none'}")
+        outcome = _materialize_window(defs, instance, seller, echo)
+        if outcome is None:
             return 1
-        step.ok(f"{len(assets)} asset(s), {len(checks)} check(s), run {result.run_id[:8]}")
+        step.ok(outcome)
 
-        echo("==> transform Walmart data into documents and post them to Xero and Exact Online")
-        echo("    NOT BUILT YET: the transforms (issue 5) and posting (issue 6) are still open, so nothing is")
-        echo("    posted and the ledgers cannot be reconciled. The demo fails until they land.")
+        echo("==> post the documents to Xero and Exact Online")
+        echo("    NOT BUILT YET: posting (issue 6) is still open, so nothing is posted and the ledgers")
+        echo("    cannot be reconciled. The demo fails until it lands.")
         return 1
     finally:
         server.stop()
+
+
+def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
+    """Run the orders, returns and settlements jobs over the seller's window; None (after saying why) on failure."""
+    import dagster as dg
+    import pandas as pd
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from walmart_accounting.transform.reconcile import document_totals
+
+    first = datetime.combine(seller.start, datetime.min.time(), UTC)
+    last_day = first + timedelta(days=seller.days - 1)
+    runs = [
+        ("walmart_orders_job", {ASSET_PARTITION_RANGE_START_TAG: first.strftime("%Y-%m-%d-%H:00"),
+                                ASSET_PARTITION_RANGE_END_TAG: (last_day + timedelta(hours=23)).strftime("%Y-%m-%d-%H:00")}, None),
+        ("walmart_returns_job", {ASSET_PARTITION_RANGE_START_TAG: first.strftime("%Y-%m-%d"),
+                                 ASSET_PARTITION_RANGE_END_TAG: last_day.strftime("%Y-%m-%d")}, None),
+    ]
+    reports = sorted(s.report_date for s in seller.settlements)
+    instance.add_dynamic_partitions("walmart_settlement_reports", reports)
+    runs += [("walmart_settlements_job", {}, report) for report in reports]
+    documents: list[pd.DataFrame] = []
+    failed_checks: list[str] = []
+    for job_name, tags, partition in runs:
+        started = time.monotonic()
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, tags=tags, partition_key=partition, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        checks = result.get_asset_check_evaluations()
+        failed = [f"{c.asset_key.to_user_string()}.{c.check_name}" for c in checks if not c.passed]
+        failed_checks += failed
+        echo(f"    {job_name}{' ' + partition if partition else ''}: run {result.run_id[:8]} "
+             f"{'succeeded' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s; "
+             f"{len(checks) - len(failed)}/{len(checks)} checks passed")
+        if not result.success:
+            return None
+        for output_name in _document_outputs(defs, job_name):
+            value = result.output_for_node(output_name)
+            frames = list(value.values()) if isinstance(value, dict) else [value]
+            documents += [f for f in frames if f is not None and len(f)]
+    if failed_checks:
+        echo(f"    FAILED checks: {', '.join(failed_checks)}")
+        return None
+    if documents:
+        totals = document_totals(pd.concat(documents, ignore_index=True))
+        for (ledger, kind), group in totals.groupby(["ledger", "document_kind"]):
+            echo(f"    {ledger}: {len(group)} {kind.replace('_', ' ')}(s), {group['total_cents'].sum() / 100:,.2f} USD")
+    return f"{len(documents)} document frame(s)"
+
+
+def _document_outputs(defs, job_name: str) -> list[str]:
+    job = defs.resolve_job_def(job_name)
+    return [name for name in job.graph.node_dict if name.startswith(("xero_", "exact_"))]

@@ -1,6 +1,8 @@
 """Dagster resources shared by every domain: the integration's store and the mapping configuration."""
 
 
+import os
+
 import dagster as dg
 from pydantic import PrivateAttr
 
@@ -41,43 +43,51 @@ class MappingResource(dg.ConfigurableResource):
 class WalmartResource(dg.ConfigurableResource):
     """The Walmart Marketplace client; credentials come from EnvVar so the UI never shows them."""
 
-    base_url: str = walmart.PRODUCTION_URL
+    base_url: str | None = None  # None: $WALMART_BASE_URL when the run starts, else production
     client_id: str
     client_secret: str
     report_cache_dir: str | None = None
 
     def client(self) -> walmart.WalmartClient:
         cache_dir = self.report_cache_dir or str(state_dir() / "walmart_reports")
-        return walmart.WalmartClient(self.client_id, self.client_secret, self.base_url,
+        base_url = self.base_url or os.environ.get("WALMART_BASE_URL") or walmart.PRODUCTION_URL
+        return walmart.WalmartClient(self.client_id, self.client_secret, base_url,
                                      report_cache=walmart.ReconReportCache(cache_dir))
 
 
 class XeroResource(dg.ConfigurableResource):
     """The Xero client for one organisation; tokens come from the store (encrypted), written by `connect xero`."""
 
-    api_url: str = xero.API_URL
-    identity_url: str = xero.IDENTITY_URL
-    authorize_url: str = xero.AUTHORIZE_URL
+    api_url: str | None = None  # None: $XERO_API_URL when the run starts, else production (same below)
+    identity_url: str | None = None
+    authorize_url: str | None = None
     client_id: str
     client_secret: str
     tenant_id: str | None = None
     store: dg.ResourceDependency[StoreResource]
 
     def client(self) -> xero.XeroClient:
-        return xero.XeroClient(self.client_id, self.client_secret, self.store.get(), api_url=self.api_url,
-                               identity_url=self.identity_url, authorize_url=self.authorize_url,
-                               tenant_id=self.tenant_id or None)
+        env = os.environ.get
+        return xero.XeroClient(
+            self.client_id, self.client_secret, self.store.get(),
+            api_url=self.api_url or env("XERO_API_URL") or xero.API_URL,
+            identity_url=self.identity_url or env("XERO_IDENTITY_URL") or xero.IDENTITY_URL,
+            authorize_url=self.authorize_url or env("XERO_AUTHORIZE_URL") or xero.AUTHORIZE_URL,
+            tenant_id=self.tenant_id or env("XERO_TENANT_ID") or None,
+        )
 
 
 class ExactResource(dg.ConfigurableResource):
     """The Exact Online client for one division; tokens come from the store (encrypted), written by `connect exact`."""
 
-    base_url: str = exact.BASE_URL
+    base_url: str | None = None  # None: $EXACT_BASE_URL when the run starts, else start.exactonline.nl
     client_id: str
     client_secret: str
     division: int | None = None
     store: dg.ResourceDependency[StoreResource]
 
     def client(self) -> exact.ExactClient:
-        return exact.ExactClient(self.client_id, self.client_secret, self.store.get(), base_url=self.base_url,
-                                 division=self.division)
+        division = self.division or (int(os.environ["EXACT_DIVISION"]) if os.environ.get("EXACT_DIVISION") else None)
+        return exact.ExactClient(self.client_id, self.client_secret, self.store.get(),
+                                 base_url=self.base_url or os.environ.get("EXACT_BASE_URL") or exact.BASE_URL,
+                                 division=division)

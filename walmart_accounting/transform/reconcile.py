@@ -11,11 +11,11 @@ CHARGE_COLUMNS = ["product_cents", "product_tax_cents", "shipping_cents", "shipp
 
 
 def document_totals(documents: pd.DataFrame) -> pd.DataFrame:
-    """One row per document: key, kind, related key and total (amount + tax) in cents."""
+    """One row per ledger and document: key, kind, related key and total (amount + tax) in cents."""
     if documents.empty:
-        return pd.DataFrame(columns=["document_key", "document_kind", "related_key", "total_cents"])
+        return pd.DataFrame(columns=["ledger", "document_key", "document_kind", "related_key", "total_cents"])
     grouped = documents.assign(total_cents=documents["amount_cents"] + documents["tax_cents"]).groupby(
-        ["document_key", "document_kind"], as_index=False
+        ["ledger", "document_key", "document_kind"], as_index=False
     ).agg(related_key=("related_key", "first"), total_cents=("total_cents", "sum"))
     return grouped
 
@@ -70,8 +70,27 @@ def invoice_differences(invoices: pd.DataFrame, order_lines: pd.DataFrame) -> pd
     if totals.empty:
         return pd.DataFrame(columns=["document_key", "invoice_cents", "walmart_cents"])
     lines = order_lines.assign(charges=order_lines[CHARGE_COLUMNS].sum(axis=1))
-    settled = lines[(lines["shipped_quantity"] + lines["cancelled_quantity"]) == lines["quantity"]]
-    walmart = settled[settled["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
+    # Lines shipped in part and cancelled in part are prorated by the transform; they are compared
+    # elsewhere (the transform's own tests), not against the full Walmart charge here.
+    partial = lines[(lines["shipped_quantity"] > 0) & (lines["cancelled_quantity"] > 0)]["purchase_order_id"]
+    comparable = lines[~lines["purchase_order_id"].isin(partial)]
+    walmart = comparable[comparable["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
     totals["purchase_order_id"] = totals["document_key"].str.removeprefix("WM-")
+    totals = totals[~totals["purchase_order_id"].isin(partial)]
     compared = totals.assign(walmart_cents=totals["purchase_order_id"].map(walmart)).rename(columns={"total_cents": "invoice_cents"})
     return compared[compared["walmart_cents"].ne(compared["invoice_cents"])][["document_key", "invoice_cents", "walmart_cents"]]
+
+
+def credit_note_differences(credit_notes: pd.DataFrame, return_lines: pd.DataFrame) -> pd.DataFrame:
+    """Credit notes whose total differs from what Walmart refunded on the return (refund less fees kept back)."""
+    totals = document_totals(credit_notes[credit_notes["document_kind"] == "credit_note"]) if len(credit_notes) else document_totals(credit_notes)
+    if totals.empty:
+        return pd.DataFrame(columns=["document_key", "credit_note_cents", "walmart_cents"])
+    refunded = return_lines[return_lines["refunded"]]
+    walmart = (refunded[["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents"]].sum(axis=1)
+               - refunded["fee_cents"]).groupby(refunded["return_order_id"]).sum()
+    totals["return_order_id"] = totals["document_key"].str.removeprefix("WM-RET-")
+    returns_only = totals[totals["document_key"].str.startswith("WM-RET-")]
+    compared = returns_only.assign(walmart_cents=returns_only["return_order_id"].map(walmart)).rename(
+        columns={"total_cents": "credit_note_cents"})
+    return compared[compared["walmart_cents"].ne(compared["credit_note_cents"])][["document_key", "credit_note_cents", "walmart_cents"]]

@@ -10,29 +10,33 @@ from walmart_accounting.defs.walmart.partitions import days, order_hours, settle
 from walmart_accounting.domain.config import MappingConfig, PostingMode
 from walmart_accounting.schemas.documents import DocumentLine
 from walmart_accounting.transform import documents as docs
-from walmart_accounting.transform.reconcile import document_totals, settlement_balance
+from walmart_accounting.transform.reconcile import (
+    credit_note_differences,
+    document_totals,
+    invoice_differences,
+    settlement_balance,
+)
 
 
 def _finish(context, store: StoreResource, source: str, result: "docs.DocumentResult", partition_key: str | None,
-            config: MappingConfig, ledger: str) -> pd.DataFrame:
+            config: MappingConfig, ledger: str) -> tuple[pd.DataFrame, dict]:
     converted = docs.convert_currency(result.documents, config, ledger, None)
     rejects = pd.concat([result.rejects, converted.rejects], ignore_index=True)
     meta = keep_rejects(context, store.get(), source, rejects, partition_key)
     frame = converted.documents
     totals = document_totals(frame)
-    context.add_output_metadata({
+    return frame, {
         "documents": dg.MetadataValue.int(len(totals)),
         "lines": dg.MetadataValue.int(len(frame)),
         "total": dg.MetadataValue.text(f"{totals['total_cents'].sum() / 100:.2f}" if len(totals) else "0.00"),
         "by_kind": dg.MetadataValue.md(
             totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
         **meta,
-    })
-    return frame
+    }
 
 
-def _balance_check(balance) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=balance.ties_out, metadata=balance.as_metadata())
+def _balance_check(name: str, balance) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(check_name=name, passed=balance.ties_out, metadata=balance.as_metadata())
 
 
 def per_order_assets(ledger: str) -> list:
@@ -44,20 +48,31 @@ def per_order_assets(ledger: str) -> list:
         ins={"orders": dg.AssetIn("walmart_orders")}, group_name=group, kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
+        check_specs=[dg.AssetCheckSpec("invoices_match_walmart", asset=f"{ledger}_sales_invoices",
+                                       description="Each invoice equals its purchase order's Walmart charges to the cent.")],
     )
     def sales_invoices(context: dg.AssetExecutionContext, orders, mapping: MappingResource, store: StoreResource):
         lines = combined(orders)
         config = mapping.load()
-        frame = _finish(context, store, f"{ledger}_sales_invoices", docs.sales_invoices(lines, config, ledger),
-                        context.partition_key_range.start, config, ledger)
+        frame, meta = _finish(context, store, f"{ledger}_sales_invoices", docs.sales_invoices(lines, config, ledger),
+                              context.partition_key_range.start, config, ledger)
         order_time = lines.drop_duplicates("purchase_order_id").set_index("purchase_order_id")["order_date"]
-        return per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time))
+        yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time)),
+                        metadata=meta)
+        differences = invoice_differences(frame, lines)
+        yield dg.AssetCheckResult(
+            check_name="invoices_match_walmart", passed=differences.empty,
+            metadata={"invoices_checked": int(frame["document_key"].nunique()),
+                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
+        )
 
     @dg.asset(
         name=f"{ledger}_credit_notes", partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run(),
         ins={"returns": dg.AssetIn("walmart_returns"), "returned_orders": dg.AssetIn("walmart_returned_orders")},
         group_name=group, kinds={"pandas"}, metadata=column_schema(DocumentLine),
         description=f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
+        check_specs=[dg.AssetCheckSpec("credit_notes_match_refunds", asset=f"{ledger}_credit_notes",
+                                       description="Each credit note equals what Walmart refunded on its return.")],
     )
     def credit_notes(context: dg.AssetExecutionContext, returns, returned_orders, mapping: MappingResource,
                      store: StoreResource):
@@ -67,9 +82,17 @@ def per_order_assets(ledger: str) -> list:
                                            "refund_reason", "currency", "product_cents", "product_tax_cents",
                                            "shipping_cents", "shipping_tax_cents"])
         result = docs.credit_notes(return_lines, no_refunds, order_lines, config, ledger)
-        frame = _finish(context, store, f"{ledger}_credit_notes", result, context.partition_key_range.start, config, ledger)
+        frame, meta = _finish(context, store, f"{ledger}_credit_notes", result, context.partition_key_range.start,
+                              config, ledger)
         return_time = return_lines.drop_duplicates("return_order_id").set_index("return_order_id")["return_date"]
-        return per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time))
+        yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time)),
+                        metadata=meta)
+        differences = credit_note_differences(frame, return_lines)
+        yield dg.AssetCheckResult(
+            check_name="credit_notes_match_refunds", passed=differences.empty,
+            metadata={"credit_notes_checked": int(frame["document_key"].nunique()),
+                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
+        )
 
     @dg.asset(
         name=f"{ledger}_settlement_documents", partitions_def=settlement_reports,
@@ -77,32 +100,18 @@ def per_order_assets(ledger: str) -> list:
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} payments of invoices and refunds from the clearing account, "
                     "the fee bill, and the transfer of the payout to the bank.",
+        check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=f"{ledger}_settlement_documents",
+                                       description="Payments − fee bill = payout = transfer, to the cent.")],
     )
     def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
-                             store: StoreResource) -> pd.DataFrame:
+                             store: StoreResource):
         config = mapping.load()
-        return _finish(context, store, f"{ledger}_settlement_documents", docs.settlement_documents(rows, config, ledger),
-                       context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, f"{ledger}_settlement_documents",
+                              docs.settlement_documents(rows, config, ledger), context.partition_key, config, ledger)
+        yield dg.Output(frame, metadata=meta)
+        yield _balance_check("settlement_ties_out", settlement_balance(frame, rows))
 
-    @dg.asset_check(asset=settlement_documents, additional_ins={"rows": dg.AssetIn("walmart_settlements")},
-                    description="Payments − refunds − fee bill = payout = transfer, to the cent.")
-    def settlement_ties_out(settlement_documents: pd.DataFrame, rows: pd.DataFrame) -> dg.AssetCheckResult:
-        return _balance_check(settlement_balance(settlement_documents, rows))
-
-    @dg.asset_check(asset=sales_invoices, additional_ins={"orders": dg.AssetIn("walmart_orders")},
-                    description="Each invoice equals the Walmart charges of its purchase order to the cent.")
-    def invoices_match_walmart(sales_invoices, orders) -> dg.AssetCheckResult:
-        from walmart_accounting.transform.reconcile import invoice_differences
-
-        invoices = combined(sales_invoices)
-        differences = invoice_differences(invoices, combined(orders))
-        return dg.AssetCheckResult(
-            passed=differences.empty,
-            metadata={"invoices_checked": int(invoices["document_key"].nunique()) if len(invoices) else 0,
-                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
-        )
-
-    return [sales_invoices, credit_notes, settlement_documents, settlement_ties_out, invoices_match_walmart]
+    return [sales_invoices, credit_notes, settlement_documents]
 
 
 def summary_assets(ledger: str) -> list:
@@ -113,19 +122,18 @@ def summary_assets(ledger: str) -> list:
         ins={"rows": dg.AssetIn("walmart_settlements")}, group_name=f"{ledger}_documents", kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
+        check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=f"{ledger}_settlement_summary",
+                                       description="The summary invoices total the payout; the transfer moves exactly the payout.")],
     )
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
-                           store: StoreResource) -> pd.DataFrame:
+                           store: StoreResource):
         config = mapping.load()
-        return _finish(context, store, f"{ledger}_settlement_summary", docs.settlement_summary(rows, config, ledger),
-                       context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, f"{ledger}_settlement_summary",
+                              docs.settlement_summary(rows, config, ledger), context.partition_key, config, ledger)
+        yield dg.Output(frame, metadata=meta)
+        yield _balance_check("summary_ties_out", settlement_balance(frame, rows))
 
-    @dg.asset_check(asset=settlement_summary, additional_ins={"rows": dg.AssetIn("walmart_settlements")},
-                    description="The summary invoices total the payout, and the transfer moves exactly the payout.")
-    def summary_ties_out(settlement_summary: pd.DataFrame, rows: pd.DataFrame) -> dg.AssetCheckResult:
-        return _balance_check(settlement_balance(settlement_summary, rows))
-
-    return [settlement_summary, summary_ties_out]
+    return [settlement_summary]
 
 
 def ledger_definitions(config: MappingConfig) -> list:

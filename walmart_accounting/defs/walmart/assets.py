@@ -95,17 +95,25 @@ def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource,
     metadata=column_schema(SettlementRow),
     kinds={"pandas"},
     pool="walmart_api",
+    check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
+                                   description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
 )
-def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
+def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
     report_date = context.partition_key
     client = walmart.client()
     rows = client.recon_report_rows(report_date)
     returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
     frame = settlement_frame(report_date, rows, return_order_map(_empty_refunds(), returns.valid))
     meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
-    payout = frame.valid.loc[frame.valid["transaction_type"] == "PaymentSummary", "amount_cents"].sum()
-    context.add_output_metadata({"rows": len(frame.valid), "payout": dg.MetadataValue.text(f"{payout / 100:.2f}"), **meta})
-    return frame.valid
+    is_summary = frame.valid["transaction_type"] == "PaymentSummary"
+    payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
+    rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
+    yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(f"{payout / 100:.2f}"), **meta})
+    yield dg.AssetCheckResult(
+        check_name="payout_equals_rows", passed=bool(is_summary.any()) and payout == rows_total and frame.rejects.empty,
+        metadata={"payout": f"{payout / 100:.2f}", "rows_total": f"{rows_total / 100:.2f}",
+                  "rows_dead_lettered": len(frame.rejects)},
+    )
 
 
 @dg.asset(

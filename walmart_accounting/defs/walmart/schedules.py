@@ -13,21 +13,18 @@ RETURN_REFRESH_WINDOW = timedelta(days=7)
 orders_job = dg.define_asset_job(
     "walmart_orders_job",
     selection=dg.AssetSelection.assets("walmart_orders", "walmart_order_refunds").downstream(),
-    partitions_def=order_hours,
     tags={"walmart_accounting/source": "walmart"},
     description="Fetch the orders of a range of hours and rebuild the invoices made from them.",
 )
 returns_job = dg.define_asset_job(
     "walmart_returns_job",
     selection=dg.AssetSelection.assets("walmart_returns", "walmart_returned_orders").downstream(),
-    partitions_def=days,
     tags={"walmart_accounting/source": "walmart"},
     description="Fetch the returns of a range of days and rebuild the credit notes made from them.",
 )
 settlements_job = dg.define_asset_job(
     "walmart_settlements_job",
     selection=dg.AssetSelection.assets("walmart_settlements").downstream(),
-    partitions_def=settlement_reports,
     tags={"walmart_accounting/source": "walmart"},
     description="Fetch one reconciliation report and build its settlement documents.",
 )
