@@ -35,6 +35,14 @@ def _finish(context, store: StoreResource, source: str, result: "docs.DocumentRe
     }
 
 
+def _differences_check(name: str, differences: pd.DataFrame, documents: pd.DataFrame) -> dg.AssetCheckResult:
+    table = differences.head(20).to_markdown(index=False) if len(differences) else "none"
+    return dg.AssetCheckResult(
+        check_name=name, passed=differences.empty,
+        metadata={"documents_checked": int(documents["document_key"].nunique()), "differences": dg.MetadataValue.md(table)},
+    )
+
+
 def _balance_check(name: str, balance) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=name, passed=balance.ties_out, metadata=balance.as_metadata())
 
@@ -59,12 +67,7 @@ def per_order_assets(ledger: str) -> list:
         order_time = lines.drop_duplicates("purchase_order_id").set_index("purchase_order_id")["order_date"]
         yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time)),
                         metadata=meta)
-        differences = invoice_differences(frame, lines)
-        yield dg.AssetCheckResult(
-            check_name="invoices_match_walmart", passed=differences.empty,
-            metadata={"invoices_checked": int(frame["document_key"].nunique()),
-                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
-        )
+        yield _differences_check("invoices_match_walmart", invoice_differences(frame, lines), frame)
 
     @dg.asset(
         name=f"{ledger}_credit_notes", partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run(),
@@ -87,12 +90,7 @@ def per_order_assets(ledger: str) -> list:
         return_time = return_lines.drop_duplicates("return_order_id").set_index("return_order_id")["return_date"]
         yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time)),
                         metadata=meta)
-        differences = credit_note_differences(frame, return_lines)
-        yield dg.AssetCheckResult(
-            check_name="credit_notes_match_refunds", passed=differences.empty,
-            metadata={"credit_notes_checked": int(frame["document_key"].nunique()),
-                      "differences": dg.MetadataValue.md(differences.head(20).to_markdown(index=False) if len(differences) else "none")},
-        )
+        yield _differences_check("credit_notes_match_refunds", credit_note_differences(frame, return_lines), frame)
 
     @dg.asset(
         name=f"{ledger}_settlement_documents", partitions_def=settlement_reports,
