@@ -87,3 +87,40 @@ def test_rematerializing_gives_the_same_documents(pipeline):
     for name in ("xero_settlement_documents", "exact_settlement_summary"):
         a, b = first.output_for_node(name), second.output_for_node(name)
         assert a.equals(b), name
+
+
+def test_a_malformed_order_is_dead_lettered_and_its_neighbours_still_invoiced(pipeline, sandbox):
+    import copy
+    from collections import Counter
+
+    defs, instance, seller = pipeline
+    state = sandbox.app.state.walmart
+    hours = Counter(datetime.fromtimestamp(o["orderDate"] / 1000, UTC).strftime("%Y-%m-%d-%H:00") for o in seller.orders
+                    if datetime.fromtimestamp(o["orderDate"] / 1000, UTC).date() < seller.start + timedelta(days=seller.days - 7))
+    hour = hours.most_common(1)[0][0]
+    in_hour = [o for o in seller.orders
+               if datetime.fromtimestamp(o["orderDate"] / 1000, UTC).strftime("%Y-%m-%d-%H:00") == hour]
+    victim = in_hour[0]["purchaseOrderId"]
+    original = state._orders[victim]
+    broken = copy.deepcopy(original)
+    broken["orderLines"]["orderLine"][0]["orderLineQuantity"]["amount"] = "-2"
+    state._orders[victim] = broken
+    try:
+        result = defs.resolve_job_def("walmart_orders_job").execute_in_process(instance=instance, partition_key=hour)
+    finally:
+        state._orders[victim] = original
+    assert result.success
+    letters = [d for d in Store.open().dead_letters() if d.source == "walmart_orders"]
+    assert [d.record_key for d in letters] == [victim] and "quantity" in letters[0].reason.lower()
+    invoiced = set(result.output_for_node("xero_sales_invoices")["source_ids"])
+    assert victim not in invoiced and invoiced, "the other orders of the hour are still invoiced"
+
+
+def test_refresh_schedule_asks_for_the_trailing_72_hours_in_one_run(pipeline):
+    defs, instance, seller = pipeline
+    schedule = defs.resolve_schedule_def("refresh_recent_orders")
+    when = datetime.combine(seller.start, datetime.min.time(), UTC) + timedelta(days=10, minutes=15)
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
+        request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == (when - timedelta(hours=72, minutes=15)).strftime("%Y-%m-%d-%H:00")
+    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == (when - timedelta(hours=1, minutes=15)).strftime("%Y-%m-%d-%H:00")

@@ -32,7 +32,7 @@ settlements_job = dg.define_asset_job(
 
 def _bounds(partitions_def, start, end) -> tuple[str, str] | None:
     keys = partitions_def.get_partition_keys(current_time=end)
-    inside = [k for k in keys if partitions_def.time_window_for_partition_key(k).start >= start]
+    inside = [k for k in keys if partitions_def.time_window_for_partition_key(k).end > start]
     return (inside[0], inside[-1]) if inside else None
 
 
