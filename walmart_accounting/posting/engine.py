@@ -1,0 +1,193 @@
+"""The exactly-once protocol: claim each document in the store, resolve unknown outcomes in the ledger, post, record."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError, TransportError
+from walmart_accounting.posting.documents import LedgerDocument
+from walmart_accounting.store.store import Claim, ClaimOutcome, Store
+
+log = logging.getLogger("walmart_accounting.posting")
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """The ledger's answer for one document of a batch."""
+
+    key: str
+    ok: bool
+    external_id: str | None = None
+    error: str | None = None
+    correlation_id: str | None = None
+    # Not rejected, just not postable yet (e.g. the invoice a payment pays is not in the ledger yet).
+    retry_later: bool = False
+
+
+class LedgerAdapter(Protocol):
+    """What the engine needs from a ledger: find documents already there, and post a batch of one kind."""
+
+    ledger: str
+    batch_size: int
+
+    def find_posted(self, documents: Sequence[LedgerDocument]) -> dict[str, str]:
+        """Document key -> the ledger's id, for the documents the ledger already holds (by reference/YourRef)."""
+
+    def post_batch(self, documents: Sequence[LedgerDocument]) -> list[PostResult]:
+        """Post documents of one kind; one result per document, in order. Raises TransportError when the outcome is unknown."""
+
+
+@dataclass
+class PostingReport:
+    """What one posting pass did, per document key."""
+
+    ledger: str
+    posted: dict[str, str] = field(default_factory=dict)
+    already_posted: dict[str, str] = field(default_factory=dict)
+    found_in_ledger: dict[str, str] = field(default_factory=dict)
+    dead_lettered: dict[str, str] = field(default_factory=dict)
+    changed_after_posting: list[str] = field(default_factory=list)
+    in_flight_elsewhere: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)  # documents whose related document is not posted yet
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "posted": len(self.posted), "already_posted": len(self.already_posted),
+            "found_in_ledger": len(self.found_in_ledger), "dead_lettered": len(self.dead_lettered),
+            "changed_after_posting": len(self.changed_after_posting),
+            "in_flight_elsewhere": len(self.in_flight_elsewhere), "failed": len(self.failed),
+            "waiting": len(self.waiting),
+        }
+
+    def merge(self, other: "PostingReport") -> None:
+        self.posted.update(other.posted)
+        self.already_posted.update(other.already_posted)
+        self.found_in_ledger.update(other.found_in_ledger)
+        self.dead_lettered.update(other.dead_lettered)
+        self.changed_after_posting += other.changed_after_posting
+        self.in_flight_elsewhere += other.in_flight_elsewhere
+        self.failed.update(other.failed)
+        self.waiting.update(other.waiting)
+
+
+class PostingEngine:
+    """Posts documents to one ledger so that no retry, re-run or crash posts one twice or loses one."""
+
+    def __init__(self, store: Store, adapter: LedgerAdapter):
+        self.store = store
+        self.adapter = adapter
+        self.ledger = adapter.ledger
+        self.source = f"posting:{adapter.ledger}"
+
+    def post(self, documents: Sequence[LedgerDocument]) -> PostingReport:
+        """Claim, resolve, post and record every document; documents are posted by kind in the given order."""
+        report = PostingReport(self.ledger)
+        by_kind: dict[str, list[LedgerDocument]] = {}
+        for document in documents:
+            if document.ledger != self.ledger:
+                raise ValueError(f"{document.key} is for {document.ledger}, not {self.ledger}")
+            by_kind.setdefault(document.kind, []).append(document)
+        for kind_documents in by_kind.values():
+            report.merge(self._post_kind(kind_documents))
+        return report
+
+    def _post_kind(self, documents: list[LedgerDocument]) -> PostingReport:
+        report = PostingReport(self.ledger)
+        claimed: list[tuple[LedgerDocument, Claim]] = []
+        for document in documents:
+            claim = self.store.claim_posting(document.key, self.ledger, document.kind, document.payload_hash)
+            if claim.outcome is ClaimOutcome.CLAIMED:
+                claimed.append((document, claim))
+            elif claim.outcome is ClaimOutcome.ALREADY_POSTED:
+                report.already_posted[document.key] = claim.external_id or ""
+            elif claim.outcome is ClaimOutcome.CHANGED_AFTER_POSTING:
+                self._changed(document, claim)
+                report.changed_after_posting.append(document.key)
+            elif claim.outcome is ClaimOutcome.IN_FLIGHT_ELSEWHERE:
+                report.in_flight_elsewhere.append(document.key)
+            else:  # dead-lettered earlier: waits for `dead-letters retry`
+                report.dead_lettered.setdefault(document.key, "dead-lettered earlier; waiting for a retry")
+        unknown = [(d, c) for d, c in claimed if c.outcome_unknown]
+        if unknown:
+            # An earlier attempt may have reached the ledger (crash, dropped connection): look before posting again.
+            found = self.adapter.find_posted([d for d, _ in unknown])
+            for document, claim in unknown:
+                if document.key in found:
+                    self.store.record_posted(claim, found[document.key], document.payload_hash)
+                    self.store.audit(document.key, "resolve", "found_in_ledger", self.ledger,
+                                     external_id=found[document.key], payload_hash=document.payload_hash)
+                    report.found_in_ledger[document.key] = found[document.key]
+            claimed = [(d, c) for d, c in claimed if d.key not in report.found_in_ledger]
+        size = max(1, self.adapter.batch_size)
+        for start in range(0, len(claimed), size):
+            batch = claimed[start:start + size]
+            self._post_batch(batch, report)
+        return report
+
+    def _post_batch(self, batch: list[tuple[LedgerDocument, Claim]], report: PostingReport) -> None:
+        documents = [d for d, _ in batch]
+        for document, _ in batch:
+            self.store.audit(document.key, "post", "attempt", self.ledger, payload_hash=document.payload_hash)
+        try:
+            results = self.adapter.post_batch(documents)
+        except (AuthError, ForbiddenError) as exc:
+            for document, claim in batch:
+                self.store.record_failed(claim, str(exc), outcome_unknown=False)
+                self.store.audit(document.key, "post", "failed", self.ledger, correlation_id=exc.correlation_id, detail=str(exc))
+            raise  # credentials or consent: stop the run, the message says what to do
+        except ApiError as exc:
+            unknown = isinstance(exc, TransportError) and exc.outcome_unknown or exc.retryable
+            for document, claim in batch:
+                self.store.record_failed(claim, str(exc), outcome_unknown=unknown)
+                self.store.audit(document.key, "post", "failed_unknown" if unknown else "failed", self.ledger,
+                                 correlation_id=exc.correlation_id, detail=str(exc))
+                report.failed[document.key] = str(exc)
+            return
+        if len(results) != len(batch):
+            raise RuntimeError(f"{self.ledger} adapter returned {len(results)} results for {len(batch)} documents")
+        for (document, claim), result in zip(batch, results):
+            if result.key != document.key:
+                raise RuntimeError(f"{self.ledger} adapter answered {result.key} for {document.key}")
+            if result.ok and result.external_id:
+                self.store.record_posted(claim, result.external_id, document.payload_hash)
+                self.store.audit(document.key, "post", "posted", self.ledger, correlation_id=result.correlation_id,
+                                 external_id=result.external_id, payload_hash=document.payload_hash,
+                                 detail=document.as_record())
+                report.posted[document.key] = result.external_id
+            elif result.retry_later:
+                self.store.record_failed(claim, result.error or "not postable yet", outcome_unknown=False)
+                self.store.audit(document.key, "post", "waiting", self.ledger, detail=result.error)
+                report.waiting[document.key] = result.error or "not postable yet"
+            else:
+                reason = result.error or "rejected by the ledger without a message"
+                self.store.record_dead_lettered(claim, reason)
+                self.store.dead_letter(self.source, document.key, document.as_record(), reason)
+                self.store.audit(document.key, "post", "rejected", self.ledger, correlation_id=result.correlation_id,
+                                 payload_hash=document.payload_hash, detail=reason)
+                report.dead_lettered[document.key] = reason
+
+    def _changed(self, document: LedgerDocument, claim: Claim) -> None:
+        reason = (f"changed after posting: {document.key} is in {self.ledger} as {claim.external_id} with content "
+                  f"{claim.posted_payload_hash[:12] if claim.posted_payload_hash else '?'}, now {document.payload_hash[:12]}; "
+                  "not re-posted")
+        posted_version = next((e.detail for e in reversed(self.store.audit_trail(document.key))
+                               if e.ledger == self.ledger and e.status in ("posted", "found_in_ledger") and e.detail), None)
+        self.store.dead_letter(self.source, f"{document.key}#changed", {
+            "posted": {"external_id": claim.external_id, "payload_hash": claim.posted_payload_hash,
+                       "document": json.loads(posted_version) if posted_version else None},
+            "now": {"payload_hash": document.payload_hash, "document": document.as_record()},
+        }, reason)
+        self.store.audit(document.key, "post", "changed_after_posting", self.ledger, external_id=claim.external_id,
+                         payload_hash=document.payload_hash, detail=reason)
+
+
+def summarize(reports: Sequence[PostingReport]) -> Counter:
+    total: Counter = Counter()
+    for report in reports:
+        total.update(report.counts())
+    return total
