@@ -159,6 +159,45 @@ def dead_letters_show(dead_letter_id: int) -> None:
     }, indent=2))
 
 
+@dead_letters.command("retry")
+@click.argument("dead_letter_ids", type=int, nargs=-1, required=True)
+def dead_letters_retry(dead_letter_ids: tuple[int, ...]) -> None:
+    """Re-drive dead letters once their cause is fixed (mapping file, ledger setup, source data).
+
+    A posting dead letter is released so the next posting run claims and posts it (exactly once);
+    an ingestion dead letter is picked up again when its partition is next materialized.
+    """
+    from walmart_accounting.store.store import Store
+
+    store = Store.open()
+    failed = False
+    for dead_letter_id in dead_letter_ids:
+        row = store.get_dead_letter(dead_letter_id)
+        if row is None:
+            click.echo(f"{dead_letter_id}: no such dead letter", err=True)
+            failed = True
+            continue
+        if row.source.startswith("posting:"):
+            ledger = row.source.split(":", 1)[1]
+            if row.record_key.endswith("#changed"):
+                click.echo(f"{dead_letter_id}: {row.record_key[:-8]} changed after it was posted to {ledger}; "
+                           "amend or void it in the ledger first (it is never re-posted automatically)", err=True)
+                failed = True
+                continue
+            if not store.release_for_retry(row.record_key, ledger):
+                click.echo(f"{dead_letter_id}: {row.record_key} is not dead-lettered in {ledger} any more", err=True)
+                failed = True
+                continue
+            store.mark_redriven(dead_letter_id)
+            click.echo(f"{dead_letter_id}: {row.record_key} released; the next {ledger} posting run for its "
+                       f"partition posts it (rebuilt with the current mapping file)")
+        else:
+            store.mark_redriven(dead_letter_id)
+            click.echo(f"{dead_letter_id}: {row.record_key} from {row.source} will be processed again when "
+                       f"partition {row.partition_key or '(any)'} is next materialized")
+    sys.exit(1 if failed else 0)
+
+
 @cli.command("audit")
 @click.argument("document_key")
 def audit(document_key: str) -> None:

@@ -68,3 +68,20 @@ def test_secret_key_generates_a_fernet_key():
 
     key = CliRunner().invoke(cli, ["secret-key"]).output.strip()
     Fernet(key.encode())
+
+
+def test_dead_letters_retry_releases_a_posting_for_exactly_one_more_attempt(isolated_home):
+    from walmart_accounting.store.store import ClaimOutcome
+
+    runner = CliRunner()
+    store = Store.open()
+    claim = store.claim_posting("WM-77", "xero", "sales_invoice", "h")
+    store.record_dead_lettered(claim, "Account code '9999' is not a valid code")
+    letter = store.dead_letter("posting:xero", "WM-77", {"header": {}}, "Account code '9999' is not a valid code")
+    assert store.claim_posting("WM-77", "xero", "sales_invoice", "h").outcome is ClaimOutcome.DEAD_LETTERED
+    result = runner.invoke(cli, ["dead-letters", "retry", str(letter)])
+    assert result.exit_code == 0 and "released" in result.output
+    assert store.get_dead_letter(letter).redrive_count == 1
+    assert store.claim_posting("WM-77", "xero", "sales_invoice", "h").outcome is ClaimOutcome.CLAIMED
+    again = runner.invoke(cli, ["dead-letters", "retry", str(letter)])
+    assert again.exit_code == 1 and "not dead-lettered" in again.output
