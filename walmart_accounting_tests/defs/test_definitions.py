@@ -51,5 +51,7 @@ def test_materialize_against_postgres_storage(postgres_database, isolated_home, 
 def test_local_instance_yaml_has_per_ledger_run_limits(isolated_home):
     shutil.copy(REPO / "dagster.yaml", isolated_home / "dagster.yaml")
     with dg.DagsterInstance.get() as instance:
-        limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
-        assert {"key": "walmart_accounting/ledger", "value": "xero", "limit": 1} in limits
+        concurrency = instance.get_concurrency_config()
+        assert {"key": "walmart_accounting/ledger", "value": "xero", "limit": 1} in concurrency.run_queue_config.tag_concurrency_limits
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
