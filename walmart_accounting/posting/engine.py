@@ -14,6 +14,8 @@ from walmart_accounting.store.store import Claim, ClaimOutcome, Store
 
 log = logging.getLogger("walmart_accounting.posting")
 
+POSTING_ORDER = ["sales_invoice", "credit_note", "fee_bill", "payment", "transfer", "stock_adjustment"]
+
 
 @dataclass(frozen=True)
 class PostResult:
@@ -85,15 +87,16 @@ class PostingEngine:
         self.source = f"posting:{adapter.ledger}"
 
     def post(self, documents: Sequence[LedgerDocument]) -> PostingReport:
-        """Claim, resolve, post and record every document; documents are posted by kind in the given order."""
+        """Claim, resolve, post and record every document, kind by kind in POSTING_ORDER."""
         report = PostingReport(self.ledger)
         by_kind: dict[str, list[LedgerDocument]] = {}
         for document in documents:
             if document.ledger != self.ledger:
                 raise ValueError(f"{document.key} is for {document.ledger}, not {self.ledger}")
             by_kind.setdefault(document.kind, []).append(document)
-        for kind_documents in by_kind.values():
-            report.merge(self._post_kind(kind_documents))
+        # Documents others refer to go first: a payment needs its invoice, a transfer its payments.
+        for kind in sorted(by_kind, key=lambda k: POSTING_ORDER.index(k) if k in POSTING_ORDER else len(POSTING_ORDER)):
+            report.merge(self._post_kind(by_kind[kind]))
         return report
 
     def _post_kind(self, documents: list[LedgerDocument]) -> PostingReport:

@@ -168,3 +168,10 @@ def test_server_errors_leave_the_claim_retryable_and_auth_errors_stop_the_run(st
         PostingEngine(store, Failing(AuthError("xero", "invalid_grant"))).post([doc("WM-31")])
     ok = PostingEngine(store, FakeLedger()).post([doc("WM-30"), doc("WM-31")])
     assert set(ok.posted) | set(ok.found_in_ledger) == {"WM-30", "WM-31"}
+
+
+def test_invoices_are_posted_before_the_payments_that_pay_them(store):
+    ledger = FakeLedger()
+    payment = doc("WM-SET-20261023-10242026-P-12", kind="payment", related="WM-12")
+    report = PostingEngine(store, ledger).post([payment, doc("WM-12")])  # payment key sorts first
+    assert set(report.posted) == {"WM-12", "WM-SET-20261023-10242026-P-12"} and report.waiting == {}
