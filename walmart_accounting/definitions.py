@@ -7,6 +7,8 @@ import dagster as dg
 from walmart_accounting.defs.accounting.assets import ledger_definitions
 from walmart_accounting.defs.configuration.assets import account_mapping, every_role_has_an_account
 from walmart_accounting.defs.io import FrameIOManager
+from walmart_accounting.defs.posting.assets import posting_definitions
+from walmart_accounting.defs.posting.jobs import posting_jobs
 from walmart_accounting.defs.resources import (
     ExactResource,
     MappingResource,
@@ -38,13 +40,15 @@ def _int_env_or_none(name: str):
 store = StoreResource(database_url=_env_or("WALMART_ACCOUNTING_DB_URL", None))
 # The posting mode of each ledger decides which document assets exist; a bad mapping file stops the
 # code location from loading, with the error naming the key.
-ledger_defs = ledger_definitions(load_config())
+config = load_config()
+ledger_defs = ledger_definitions(config)
+posting_assets = posting_definitions(config)
 
 defs = dg.Definitions(
     assets=[account_mapping, walmart_orders, walmart_returns, walmart_settlements, walmart_inventory,
-            *[d for d in ledger_defs if not isinstance(d, dg.AssetChecksDefinition)]],
+            *[d for d in ledger_defs if not isinstance(d, dg.AssetChecksDefinition)], *posting_assets],
     asset_checks=[every_role_has_an_account, *[d for d in ledger_defs if isinstance(d, dg.AssetChecksDefinition)]],
-    jobs=[orders_job, returns_job, settlements_job],
+    jobs=[orders_job, returns_job, settlements_job, *posting_jobs(config)],
     schedules=[refresh_recent_orders, refresh_recent_returns],
     sensors=[new_settlement_reports],
     resources={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Callable
@@ -44,7 +45,11 @@ def run_demo(echo: Echo) -> int:
     cfg = load_config()
     step.ok(f"{cfg.seller.name}; ledgers {', '.join(f'{n} ({l.posting_mode.value})' for n, l in cfg.enabled_ledgers().items())}")
 
-    step = _Step(echo, "integration store")
+    step = _Step(echo, "integration store (a fresh one for this demo: the sandboxes start empty)")
+    demo_db = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home") / "demo" / "walmart_accounting.sqlite"
+    demo_db.parent.mkdir(parents=True, exist_ok=True)
+    demo_db.unlink(missing_ok=True)
+    os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{demo_db.resolve()}"
     store = Store.open()
     step.ok(redacted(str(store.engine.url)))
 
@@ -93,10 +98,12 @@ def run_demo(echo: Echo) -> int:
             return 1
         step.ok(outcome)
 
-        echo("==> post the documents to Xero and Exact Online")
-        echo("    NOT BUILT YET: posting (issue 6) is still open, so nothing is posted and the ledgers")
-        echo("    cannot be reconciled. The demo fails until it lands.")
-        return 1
+        step = _Step(echo, "what was posted (the same runs posted every document through the exactly-once engine)")
+        reconciled = _posting_summary(store, server, seller, echo)
+        step.ok()
+        echo("==> RECONCILED: every payout is in the bank and the clearing accounts are at zero" if reconciled
+             else "==> NOT RECONCILED: see the lines marked FAILED above")
+        return 0 if reconciled else 1
     finally:
         server.stop()
 
@@ -152,4 +159,47 @@ def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
 
 def _document_outputs(defs, job_name: str) -> list[str]:
     job = defs.resolve_job_def(job_name)
-    return [name for name in job.graph.node_dict if name.startswith(("xero_", "exact_"))]
+    return [name for name in job.graph.node_dict if name.startswith(("xero_", "exact_")) and "_posted_" not in name]
+
+
+def _posting_summary(store, server, seller, echo: Echo) -> bool:
+    """Documents posted per ledger and kind, dead letters, API calls, payout versus posted; True if it all ties out."""
+    from collections import Counter
+
+    ok = True
+    postings = store.postings()
+    counts = Counter((p.ledger, p.document_kind, p.status) for p in postings)
+    for (ledger, kind, status), n in sorted(counts.items()):
+        echo(f"    {ledger}: {n} {kind.replace('_', ' ')}(s) {status.replace('_', ' ')}")
+        if status != "posted":
+            ok = False
+    letters = store.dead_letters()
+    echo(f"    dead letters: {len(letters)}")
+    for letter in letters[:10]:
+        echo(f"      {letter.source} {letter.record_key}: {letter.reason}")
+    ok = ok and not letters
+    requests_log = server.options.requests
+    echo(f"    API calls: walmart {requests_log.total('walmart')}, xero {requests_log.total('xero')}, "
+         f"exact {requests_log.total('exact')}")
+    config_ledgers = {p.ledger for p in postings}
+    payouts = Decimal(sum(s.total_payable_cents for s in seller.settlements)).scaleb(-2)
+    for settlement in seller.settlements:
+        payout = Decimal(settlement.total_payable_cents).scaleb(-2)
+        transfers = [p for p in postings if p.document_kind == "transfer" and settlement.report_date in p.document_key]
+        posted = {p.ledger for p in transfers if p.status == "posted"}
+        verdict = "posted to " + ", ".join(sorted(posted)) if posted == config_ledgers else "FAILED: transfer missing"
+        ok = ok and posted == config_ledgers
+        echo(f"    settlement {settlement.report_date}: payout {payout} USD; transfer {verdict}")
+    xero, exact = server.app.state.xero, server.app.state.exact
+    checks = []
+    if "xero" in config_ledgers:
+        checks += [("xero clearing 1250", xero.account_balance("1250"), Decimal("0")),
+                   ("xero bank 1000", xero.account_balance("1000"), payouts)]
+    if "exact" in config_ledgers:
+        checks += [("exact clearing 1250", exact.gl_balance("1250"), Decimal("0")),
+                   ("exact bank 1100", exact.gl_balance("1100"), payouts)]
+    for name, actual, expected in checks:
+        good = actual == expected
+        ok = ok and good
+        echo(f"    {name}: {actual} USD, expected {expected} USD{'' if good else '  FAILED'}")
+    return ok
