@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from walmart_accounting.connectors.errors import AuthError, ForbiddenError
 from walmart_accounting.defs.frames import combined
 from walmart_accounting.defs.resources import ExactResource, MappingResource, StoreResource, XeroResource
 from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
@@ -45,7 +46,11 @@ def _posting_asset(ledger: str, name: str, upstream: str, partitions_def, descri
 
     def post(context, documents, mapping: MappingResource, store: StoreResource, resource) -> dg.MaterializeResult:
         adapter = adapter_for(ledger, resource, mapping.load())
-        report = PostingEngine(store.get(), adapter).post(documents_from_frame(combined(documents)))
+        try:
+            report = PostingEngine(store.get(), adapter).post(documents_from_frame(combined(documents)))
+        except (AuthError, ForbiddenError) as exc:
+            # Retrying cannot fix credentials or consent; say what to do instead.
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         calls = getattr(getattr(adapter, "client", None), "calls", 0)
         if report.failed:
             context.log.warning(f"{len(report.failed)} document(s) failed with an unknown or transient outcome; "
