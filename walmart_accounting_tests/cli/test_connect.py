@@ -4,7 +4,6 @@ import requests
 import pytest
 
 from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, ping_all, xero_client_from_env
-from walmart_accounting.cli.demo import run_demo
 from walmart_accounting.connectors.errors import ApiError
 from walmart_accounting.connectors.tokens import MemoryTokenStore
 from walmart_accounting.sandbox.server import SandboxServer
@@ -54,11 +53,3 @@ def test_consent_with_a_forged_state_is_refused(sandbox_env):
 
     with pytest.raises(ApiError, match="state does not match"):
         connect_flow(client, 0, tamper, timeout_s=10)
-
-
-def test_demo_runs_what_exists_and_fails_loudly_on_what_does_not(isolated_home):
-    lines: list[str] = []
-    assert run_demo(lines.append) == 1
-    text = "\n".join(lines)
-    assert "ties out" in text and "DOES NOT TIE OUT" not in text
-    assert "NOT BUILT YET" in text

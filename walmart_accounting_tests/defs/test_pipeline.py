@@ -44,10 +44,14 @@ def pipeline(sandbox, monkeypatch, isolated_home, tmp_path):
     import walmart_accounting.defs.walmart.schedules
     import walmart_accounting.defs.walmart.sensors
     import walmart_accounting.defs.accounting.assets
+    import walmart_accounting.defs.posting.assets
+    import walmart_accounting.defs.posting.jobs
     import walmart_accounting.definitions as definitions
 
+    # Partitions start at $WALMART_ACCOUNTING_START_DATE: every module that builds on them is reloaded.
     for module in (walmart_accounting.defs.walmart.assets, walmart_accounting.defs.walmart.schedules,
-                   walmart_accounting.defs.walmart.sensors, walmart_accounting.defs.accounting.assets, definitions):
+                   walmart_accounting.defs.walmart.sensors, walmart_accounting.defs.accounting.assets,
+                   walmart_accounting.defs.posting.assets, walmart_accounting.defs.posting.jobs, definitions):
         importlib.reload(module)
     with dg.instance_for_test() as instance:
         yield definitions.defs, instance, seller
