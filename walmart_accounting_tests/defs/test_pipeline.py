@@ -171,3 +171,33 @@ def test_refresh_schedule_asks_for_the_trailing_72_hours_in_one_run(pipeline):
         request = schedule.evaluate_tick(context).run_requests[0]
     assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == (when - timedelta(hours=72, minutes=15)).strftime("%Y-%m-%d-%H:00")
     assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == (when - timedelta(hours=1, minutes=15)).strftime("%Y-%m-%d-%H:00")
+
+
+def test_orders_are_acknowledged_after_capture_when_the_mapping_says_so(pipeline, sandbox, monkeypatch, tmp_path):
+    import yaml
+
+    from walmart_accounting.domain.config import load_default_config
+
+    defs, instance, seller = pipeline
+    data = load_default_config().model_dump(mode="json")
+    data["acknowledge_orders"] = True
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(mapping))
+    import copy
+
+    state = sandbox.app.state.walmart
+    pending = [o for o in state._orders.values()
+               if all(s["status"] == "Acknowledged" for line in o["orderLines"]["orderLine"]
+                      for s in line["orderLineStatuses"]["orderLineStatus"])]
+    fresh = copy.deepcopy(pending[0])  # make it a just-released order, not yet acknowledged
+    for line in fresh["orderLines"]["orderLine"]:
+        for status in line["orderLineStatuses"]["orderLineStatus"]:
+            status["status"] = "Created"
+    state._orders[fresh["purchaseOrderId"]] = fresh
+    hour = datetime.fromtimestamp(fresh["orderDate"] / 1000, UTC).strftime("%Y-%m-%d-%H:00")
+    result = defs.resolve_job_def("walmart_orders_job").execute_in_process(instance=instance, partition_key=hour)
+    assert result.success
+    order = state._orders[fresh["purchaseOrderId"]]
+    statuses = {s["status"] for line in order["orderLines"]["orderLine"] for s in line["orderLineStatuses"]["orderLineStatus"]}
+    assert "Created" not in statuses and "Acknowledged" in statuses

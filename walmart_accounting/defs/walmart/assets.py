@@ -7,7 +7,7 @@ import pandas as pd
 
 from walmart_accounting.defs.dead_letters import keep_rejects
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
-from walmart_accounting.defs.resources import StoreResource, WalmartResource
+from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
 from walmart_accounting.transform.walmart import (
@@ -42,13 +42,21 @@ def _in_window(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
     group_name="walmart",
     pool="walmart_api",
 )
-def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
+def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
+                   mapping: MappingResource):
     start, end = window_of(context)
-    orders = list(walmart.client().iter_orders(created_start=start, created_end=end))
+    client = walmart.client()
+    orders = list(client.iter_orders(created_start=start, created_end=end))
     lines, refunds = order_frames(orders)
     lines_valid = _in_window(lines.valid, "order_date", start, end)
     rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
     meta = keep_rejects(context, store.get(), "walmart_orders", rejects, context.partition_key_range.start)
+    if mapping.load().acknowledge_orders:
+        # Captured and validated: tell Walmart the seller has the order (only lines still Created need it).
+        created = sorted(lines_valid.loc[lines_valid["status"] == "Created", "purchase_order_id"].unique())
+        for purchase_order_id in created:
+            client.acknowledge_order(purchase_order_id)
+        meta["acknowledged"] = dg.MetadataValue.int(len(created))
     refunds_valid = refunds.valid[refunds.valid["purchase_order_id"].isin(lines_valid["purchase_order_id"])]
     refunds_valid = refunds_valid.merge(lines_valid[["purchase_order_id", "order_date"]].drop_duplicates("purchase_order_id"),
                                         on="purchase_order_id", how="left")
