@@ -254,11 +254,27 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     env = dict(os.environ)
     server = None
     if not os.environ.get("WALMART_CLIENT_ID"):
+        from pathlib import Path
+
+        import requests
+
+        from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, xero_client_from_env
         from walmart_accounting.sandbox.server import SandboxServer
+        from walmart_accounting.store.db import state_dir
+        from walmart_accounting.store.store import Store
 
         server = SandboxServer().start()
         env.update(server.env())
-        click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there", err=True)
+        os.environ.update(server.env())
+        # The sandboxes start empty, so the integration store starts empty too, and is connected to them.
+        dev_db = state_dir() / "dev" / "walmart_accounting.sqlite"
+        dev_db.parent.mkdir(parents=True, exist_ok=True)
+        dev_db.unlink(missing_ok=True)
+        env["WALMART_ACCOUNTING_DB_URL"] = os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{Path(dev_db).resolve()}"
+        store = Store.open()
+        for client in (xero_client_from_env(store), exact_client_from_env(store)):
+            connect_flow(client, 0, lambda url: requests.get(url, timeout=30).raise_for_status(), timeout_s=30)
+        click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there, ledgers connected", err=True)
     try:
         code = subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
     finally:
