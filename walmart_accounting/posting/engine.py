@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError, TransportError
 from walmart_accounting.posting.documents import LedgerDocument
-from walmart_accounting.store.store import Claim, ClaimOutcome, Store
+from walmart_accounting.store.store import DEFAULT_LEASE, Claim, ClaimOutcome, Store
 
 log = logging.getLogger("walmart_accounting.posting")
 
@@ -80,9 +81,10 @@ class PostingReport:
 class PostingEngine:
     """Posts documents to one ledger so that no retry, re-run or crash posts one twice or loses one."""
 
-    def __init__(self, store: Store, adapter: LedgerAdapter):
+    def __init__(self, store: Store, adapter: LedgerAdapter, lease: timedelta = DEFAULT_LEASE):
         self.store = store
         self.adapter = adapter
+        self.lease = lease  # how long a claim blocks others before a crashed worker's claim is taken over
         self.ledger = adapter.ledger
         self.source = f"posting:{adapter.ledger}"
 
@@ -103,7 +105,7 @@ class PostingEngine:
         report = PostingReport(self.ledger)
         claimed: list[tuple[LedgerDocument, Claim]] = []
         for document in documents:
-            claim = self.store.claim_posting(document.key, self.ledger, document.kind, document.payload_hash)
+            claim = self.store.claim_posting(document.key, self.ledger, document.kind, document.payload_hash, lease=self.lease)
             if claim.outcome is ClaimOutcome.CLAIMED:
                 claimed.append((document, claim))
             elif claim.outcome is ClaimOutcome.ALREADY_POSTED:
