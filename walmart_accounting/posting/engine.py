@@ -164,6 +164,8 @@ class PostingEngine:
                                  external_id=result.external_id, payload_hash=document.payload_hash,
                                  detail=document.as_record())
                 report.posted[document.key] = result.external_id
+                if claim.attempts > 1:  # an earlier attempt may have left a dead letter: it is resolved now
+                    self.store.resolve_dead_letter(self.source, document.key)
             elif result.retry_later:
                 self.store.record_failed(claim, result.error or "not postable yet", outcome_unknown=False)
                 self.store.audit(document.key, "post", "waiting", self.ledger, detail=result.error)

@@ -201,3 +201,39 @@ def test_orders_are_acknowledged_after_capture_when_the_mapping_says_so(pipeline
     order = state._orders[fresh["purchaseOrderId"]]
     statuses = {s["status"] for line in order["orderLines"]["orderLine"] for s in line["orderLineStatuses"]["orderLineStatus"]}
     assert "Created" not in statuses and "Acknowledged" in statuses
+
+
+def test_a_rejected_document_is_dead_lettered_and_posted_after_the_fix_and_a_retry(pipeline, sandbox, monkeypatch, tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from walmart_accounting.cli.main import cli
+    from walmart_accounting.domain.config import load_default_config
+
+    defs, instance, seller = pipeline
+    day = seller.start + timedelta(days=2)
+    tags = _range_tags(f"{day.isoformat()}-00:00", f"{day.isoformat()}-23:00")
+    sku = seller.skus[0].sku
+    data = load_default_config().model_dump(mode="json")
+    data["ledgers"]["xero"]["skus"]["items"][sku] = {"account": "9999"}  # a code Xero does not have
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(mapping))
+    job = defs.resolve_job_def("walmart_orders_job")
+    assert job.execute_in_process(instance=instance, tags=tags).success
+
+    store = Store.open()
+    letters = [d for d in store.dead_letters() if d.source == "posting:xero"]
+    assert letters and all("9999" in d.reason for d in letters), [d.reason for d in letters]
+    assert any(p.status == "posted" for p in store.postings("xero")), "the rest of the batch posted"
+    xero = sandbox.app.state.xero
+    assert all(xero.count_by_reference("invoices", d.record_key) == 0 for d in letters)
+
+    data["ledgers"]["xero"]["skus"]["items"][sku] = {"account": "4000"}  # fixed
+    mapping.write_text(yaml.safe_dump(data))
+    retried = CliRunner().invoke(cli, ["dead-letters", "retry", *[str(d.id) for d in letters]])
+    assert retried.exit_code == 0, retried.output
+    assert job.execute_in_process(instance=instance, tags=tags).success
+    assert all(xero.count_by_reference("invoices", d.record_key) == 1 for d in letters)
+    assert all(store.posting(d.record_key, "xero").status == "posted" for d in letters)
+    assert all(store.get_dead_letter(d.id).status == "resolved" for d in letters)
