@@ -239,6 +239,9 @@ class MappingConfig(_Strict):
                 )
             if not ledger.skus.allow_default and not ledger.skus.items:
                 problems.append(f"{where}.skus.items: expected at least one SKU when allow_default is false")
+            if ledger.amend_changed_documents:
+                problems.append(f"{where}.amend_changed_documents: amending posted documents is not supported yet; "
+                                "expected false (a document changed after posting is dead-lettered with both versions)")
             if name == "exact" and not ledger.sales_journal:
                 problems.append(f"{where}.sales_journal: expected the Exact sales journal code, e.g. '70'")
         if problems:

@@ -60,6 +60,7 @@ def _problems(data) -> str:
         (lambda d: d["ledgers"]["exact"].update(base_currency="EUR"), "rates.source: ledger exact is in EUR but the seller in USD"),
         (lambda d: d["contacts"].update(strategy="per_email"), "contacts.strategy: Input should be 'per_customer' or 'marketplace'"),
         (lambda d: d["ledgers"]["exact"].pop("sales_journal"), "ledgers.exact.sales_journal: expected the Exact sales journal code"),
+        (lambda d: d["ledgers"]["xero"].update(amend_changed_documents=True), "ledgers.xero.amend_changed_documents: amending posted documents is not supported yet"),
     ],
 )
 def test_bad_file_names_the_key(default_data, mutate, expected):
