@@ -33,8 +33,8 @@ def _env_or(name: str, default):
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
-def _int_env_or_none(name: str):
-    return dg.EnvVar.int(name) if os.environ.get(name) else None
+def _int_env_or(name: str, default):
+    return dg.EnvVar.int(name) if os.environ.get(name) else default
 
 
 store = StoreResource(database_url=_env_or("WALMART_ACCOUNTING_DB_URL", None))
@@ -68,13 +68,15 @@ defs = dg.Definitions(
             client_id=dg.EnvVar("XERO_CLIENT_ID"),
             client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
             tenant_id=_env_or("XERO_TENANT_ID", None),
+            calls_per_minute=_int_env_or("XERO_CALLS_PER_MINUTE", 60),
             store=store,
         ),
         "exact": ExactResource(
             base_url=_env_or("EXACT_BASE_URL", None),
             client_id=dg.EnvVar("EXACT_CLIENT_ID"),
             client_secret=dg.EnvVar("EXACT_CLIENT_SECRET"),
-            division=_int_env_or_none("EXACT_DIVISION"),
+            division=_int_env_or("EXACT_DIVISION", None),
+            calls_per_minute=_int_env_or("EXACT_CALLS_PER_MINUTE", 60),
             store=store,
         ),
     },

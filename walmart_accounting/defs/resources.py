@@ -64,6 +64,7 @@ class XeroResource(dg.ConfigurableResource):
     client_id: str
     client_secret: str
     tenant_id: str | None = None
+    calls_per_minute: int = 60  # Xero's per-organisation limit; the client also reads the headers
     store: dg.ResourceDependency[StoreResource]
 
     def client(self) -> xero.XeroClient:
@@ -74,6 +75,7 @@ class XeroResource(dg.ConfigurableResource):
             identity_url=self.identity_url or env("XERO_IDENTITY_URL") or xero.IDENTITY_URL,
             authorize_url=self.authorize_url or env("XERO_AUTHORIZE_URL") or xero.AUTHORIZE_URL,
             tenant_id=self.tenant_id or env("XERO_TENANT_ID") or None,
+            per_minute=self.calls_per_minute,
         )
 
 
@@ -84,10 +86,11 @@ class ExactResource(dg.ConfigurableResource):
     client_id: str
     client_secret: str
     division: int | None = None
+    calls_per_minute: int = 60  # Exact's limit is per app agreement (60 for new apps); set yours
     store: dg.ResourceDependency[StoreResource]
 
     def client(self) -> exact.ExactClient:
         division = self.division or (int(os.environ["EXACT_DIVISION"]) if os.environ.get("EXACT_DIVISION") else None)
         return exact.ExactClient(self.client_id, self.client_secret, self.store.get(),
                                  base_url=self.base_url or os.environ.get("EXACT_BASE_URL") or exact.BASE_URL,
-                                 division=division)
+                                 division=division, per_minute=self.calls_per_minute)
