@@ -259,3 +259,43 @@ def test_a_rejected_document_is_dead_lettered_and_posted_after_the_fix_and_a_ret
     assert all(xero.count_by_reference("invoices", d.record_key) == 1 for d in letters)
     assert all(store.posting(d.record_key, "xero").status == "posted" for d in letters)
     assert all(store.get_dead_letter(d.id).status == "resolved" for d in letters)
+
+
+def test_faults_during_posting_are_completed_by_the_next_run_without_duplicates(pipeline, sandbox):
+    defs, instance, seller = pipeline
+    first = datetime.combine(seller.start, datetime.min.time(), UTC)
+    last = first + timedelta(days=seller.days) - timedelta(hours=1)
+    faults = sandbox.options.faults
+    faults.add("xero", "drop_after_commit", method="PUT", path_prefix="/api/api.xro/2.0/Invoices", times=2)
+    faults.add("xero", "status_503", method="PUT", path_prefix="/api/api.xro/2.0/Contacts")
+    faults.add("xero", "status_429", method="GET", path_prefix="/api/api.xro/2.0/Invoices")
+    runs = lambda: [  # noqa: E731 (the same three jobs, twice)
+        defs.resolve_job_def("walmart_orders_job").execute_in_process(
+            instance=instance, raise_on_error=False,
+            tags=_range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00"))),
+        defs.resolve_job_def("walmart_returns_job").execute_in_process(
+            instance=instance, raise_on_error=False, tags=_range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))),
+    ]
+    runs()
+    report_dates = sorted(s.report_date for s in seller.settlements)
+    instance.add_dynamic_partitions("walmart_settlement_reports", report_dates)
+    faults.add("xero", "drop_after_commit", method="PUT", path_prefix="/api/api.xro/2.0/Payments")
+    faults.add("exact", "drop_after_commit", method="POST", path_prefix="/api/v1", skip=3)
+    for report_date in report_dates:
+        defs.resolve_job_def("walmart_settlements_job").execute_in_process(
+            instance=instance, partition_key=report_date, raise_on_error=False)
+    assert sum(rule.fired for rule in faults._rules) >= 5, "the faults really happened"
+    # the next runs complete the set
+    assert all(r.success for r in runs())
+    for report_date in report_dates:
+        assert defs.resolve_job_def("walmart_settlements_job").execute_in_process(
+            instance=instance, partition_key=report_date).success
+    store = Store.open()
+    assert store.dead_letters() == []
+    assert {p.status for p in store.postings()} == {"posted"}
+    xero = sandbox.app.state.xero
+    for posting in store.postings("xero"):
+        kind = {"sales_invoice": "invoices", "fee_bill": "invoices", "credit_note": "credit_notes",
+                "payment": "payments", "transfer": "bank_transfers"}[posting.document_kind]
+        assert xero.count_by_reference(kind, posting.document_key) == 1, posting.document_key
+    _assert_books_tie_out(sandbox, seller)
