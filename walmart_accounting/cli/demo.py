@@ -114,6 +114,7 @@ def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
     import pandas as pd
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+    from walmart_accounting.domain.money import format_cents
     from walmart_accounting.transform.reconcile import document_totals
 
     first = datetime.combine(seller.start, datetime.min.time(), UTC)
@@ -153,7 +154,7 @@ def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
     if documents:
         totals = document_totals(pd.concat(documents, ignore_index=True))
         for (ledger, kind), group in totals.groupby(["ledger", "document_kind"]):
-            echo(f"    {ledger}: {len(group)} {kind.replace('_', ' ')}(s), {group['total_cents'].sum() / 100:,.2f} USD")
+            echo(f"    {ledger}: {len(group)} {kind.replace('_', ' ')}(s), {format_cents(group['total_cents'].sum(), thousands=True)} USD")
     return f"{len(documents)} document frame(s)"
 
 

@@ -192,3 +192,9 @@ def sum_money(amounts: Iterable[Money], currency: str) -> Money:
     for amount in amounts:
         total = total + amount
     return total
+
+
+def format_cents(cents: int, currency: str = "USD", thousands: bool = False) -> str:
+    """Integer minor units as text for reports and metadata ("1234.50"), through Decimal, never float."""
+    amount = Money(int(cents), currency).to_decimal()
+    return f"{amount:,}" if thousands else str(amount)

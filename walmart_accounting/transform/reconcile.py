@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from walmart_accounting.domain.money import format_cents
+
 CHARGE_COLUMNS = ["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents", "discount_cents",
                   "discount_tax_cents"]
 
@@ -41,7 +43,7 @@ class SettlementBalance:
         return self.difference_cents == 0 and self.transfer_cents == self.payout_cents and invoices_ok
 
     def as_metadata(self) -> dict[str, str | int]:
-        money = lambda cents: f"{cents / 100:.2f}" if cents is not None else "-"  # noqa: E731 (display only)
+        money = lambda cents: format_cents(cents) if cents is not None else "-"  # noqa: E731
         return {"payout": money(self.payout_cents), "payments": money(self.payments_cents),
                 "fee_bills": money(self.fee_bills_cents), "summary_invoices": money(self.invoices_cents),
                 "transfer": money(self.transfer_cents), "difference": money(self.difference_cents),

@@ -106,3 +106,10 @@ def test_allocation_rejects_bad_weights():
     # ties go to the earliest position, so the result is deterministic
     assert allocate_minor(100, [1, 1, 1]) == [34, 33, 33]
     assert allocate_minor(-100, [1, 1, 1]) == [-34, -33, -33]
+
+
+def test_format_cents_is_exact_for_any_size():
+    from walmart_accounting.domain.money import format_cents
+
+    assert format_cents(123456789012345678) == "1234567890123456.78"  # float would lose the last digits
+    assert format_cents(-5) == "-0.05" and format_cents(100000, thousands=True) == "1,000.00"

@@ -8,6 +8,7 @@ from walmart_accounting.defs.frames import column_schema, combined, per_partitio
 from walmart_accounting.defs.resources import MappingResource, StoreResource
 from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
 from walmart_accounting.domain.config import MappingConfig, PostingMode
+from walmart_accounting.domain.money import format_cents
 from walmart_accounting.schemas.documents import DocumentLine
 from walmart_accounting.transform import documents as docs
 from walmart_accounting.transform.reconcile import (
@@ -28,7 +29,7 @@ def _finish(context, store: StoreResource, source: str, result: "docs.DocumentRe
     return frame, {
         "documents": dg.MetadataValue.int(len(totals)),
         "lines": dg.MetadataValue.int(len(frame)),
-        "total": dg.MetadataValue.text(f"{totals['total_cents'].sum() / 100:.2f}" if len(totals) else "0.00"),
+        "total": dg.MetadataValue.text(format_cents(totals["total_cents"].sum())),
         "by_kind": dg.MetadataValue.md(
             totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
         **meta,

@@ -9,6 +9,7 @@ from walmart_accounting.defs.dead_letters import keep_rejects
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
+from walmart_accounting.domain.money import format_cents
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
 from walmart_accounting.transform.walmart import (
     inventory_frame,
@@ -116,10 +117,10 @@ def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResou
     is_summary = frame.valid["transaction_type"] == "PaymentSummary"
     payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
     rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
-    yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(f"{payout / 100:.2f}"), **meta})
+    yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(format_cents(payout)), **meta})
     yield dg.AssetCheckResult(
         check_name="payout_equals_rows", passed=bool(is_summary.any()) and payout == rows_total and frame.rejects.empty,
-        metadata={"payout": f"{payout / 100:.2f}", "rows_total": f"{rows_total / 100:.2f}",
+        metadata={"payout": format_cents(payout), "rows_total": format_cents(rows_total),
                   "rows_dead_lettered": len(frame.rejects)},
     )
 
