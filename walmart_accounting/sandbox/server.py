@@ -5,63 +5,22 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
-from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from walmart_accounting.sandbox.common import Clock, FaultInjector, RequestLog
+from walmart_accounting.sandbox.exact import build_exact_app
+from walmart_accounting.sandbox.options import SandboxCredentials, SandboxOptions
+from walmart_accounting.sandbox.walmart import build_walmart_app
+from walmart_accounting.sandbox.xero import build_xero_app
 
-
-@dataclass
-class SandboxCredentials:
-    """Sandbox client ids and secrets: public by design, they open nothing but the emulators."""
-
-    walmart_client_id: str = "sandbox-walmart-client"
-    walmart_client_secret: str = "sandbox-walmart-secret"
-    xero_client_id: str = "sandbox-xero-client"
-    xero_client_secret: str = "sandbox-xero-secret"
-    exact_client_id: str = "sandbox-exact-client"
-    exact_client_secret: str = "sandbox-exact-secret"
-    exact_webhook_secret: str = "sandbox-exact-webhook-secret"
-
-
-def recent_monday(days_ago: int) -> date:
-    """The Monday on or before `days_ago` days ago (UTC)."""
-    day = datetime.now(UTC).date() - timedelta(days=days_ago)
-    return day - timedelta(days=day.weekday())
-
-
-@dataclass
-class SandboxOptions:
-    """What the emulators hold and how they misbehave; tests turn faults on per case."""
-
-    seed: int = 7
-    # The synthetic seller's trading window: orders from seller_start for seller_days days. By default it
-    # ends two weeks before today, so it stays inside Walmart's 180-day order window whenever this runs
-    # and its settlements have closed; tests that need fixed dates pass seller_start.
-    seller_days: int = 28
-    seller_start: date | None = None
-    credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
-    clock: Clock = field(default_factory=Clock)
-    faults: FaultInjector = field(default_factory=FaultInjector)
-    requests: RequestLog = field(default_factory=RequestLog)
-    # Where webhook deliveries from the emulators go; None until a subscription names one.
-    webhook_timeout_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.seller_start is None:
-            self.seller_start = recent_monday(days_ago=self.seller_days + 14)
+__all__ = ["SandboxCredentials", "SandboxOptions", "SandboxServer", "ThreadedServer", "build_app", "free_port"]
 
 
 def build_app(options: SandboxOptions | None = None) -> Starlette:
     """The ASGI app serving Walmart under /walmart, Xero under /xero and Exact under /exact."""
     options = options or SandboxOptions()
-    from walmart_accounting.sandbox.exact import build_exact_app
-    from walmart_accounting.sandbox.walmart import build_walmart_app
-    from walmart_accounting.sandbox.xero import build_xero_app
 
     wrap = options.faults.wrap
     log = options.requests.wrap

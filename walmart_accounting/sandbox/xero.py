@@ -43,7 +43,7 @@ from starlette.routing import Route
 
 from walmart_accounting.domain.config import FEE_TYPES, load_default_config
 from walmart_accounting.sandbox.common import FixedWindowLimiter
-from walmart_accounting.sandbox.server import SandboxOptions
+from walmart_accounting.sandbox.options import SandboxOptions
 
 PROVIDER_NAME = "Walmart Accounting Sandbox"
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
