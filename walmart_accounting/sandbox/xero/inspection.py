@@ -1,0 +1,69 @@
+"""What tests and demos read from the books: counts by reference, rendered records, bank account balances."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from walmart_accounting.sandbox.xero.values import D0
+
+
+class InspectionMixin:
+    """XeroState's read-only helpers for tests and demos (they take the state lock themselves)."""
+
+    def count_by_reference(self, kind: str, reference: str, include_void: bool = False) -> int:
+        """How many live documents carry `reference` (as Reference or as the document number)."""
+        kind_key = kind.lower().replace("-", "_").replace(" ", "_")
+        with self.lock:
+            if kind_key in ("invoice", "invoices", "accrec", "accpay", "bill", "bills"):
+                rows, fields = self.invoices.values(), ("Reference", "InvoiceNumber")
+            elif kind_key in ("credit_note", "credit_notes", "creditnote", "creditnotes", "accreccredit"):
+                rows, fields = self.credit_notes.values(), ("Reference", "CreditNoteNumber")
+            elif kind_key in ("payment", "payments"):
+                rows, fields = self.payments.values(), ("Reference",)
+            elif kind_key in ("bank_transfer", "bank_transfers", "banktransfer", "banktransfers"):
+                rows, fields = self.bank_transfers.values(), ("Reference",)
+            elif kind_key in ("contact", "contacts"):
+                rows, fields = self.contacts.values(), ("ContactNumber",)
+            else:
+                raise ValueError(f"unknown kind {kind!r}; expected invoices, credit_notes, payments, bank_transfers or contacts")
+            count = 0
+            for row in rows:
+                if not include_void and row.get("Status") in ("DELETED", "VOIDED"):
+                    continue
+                if any((row.get(f) or "") == reference for f in fields):
+                    count += 1
+            return count
+
+    def render(self, kind: str, record_id: str) -> dict:
+        """A stored record as the API would return it (kinds: invoice, credit_note, contact, payment, bank_transfer)."""
+        with self.lock:
+            if kind == "invoice":
+                return self.render_doc(self.invoices[record_id], "invoice")
+            if kind == "credit_note":
+                return self.render_doc(self.credit_notes[record_id], "credit")
+            if kind == "contact":
+                return self.render_contact(self.contacts[record_id])
+            if kind == "payment":
+                return self.render_payment(self.payments[record_id])
+            if kind == "bank_transfer":
+                return self.render_bank_transfer(self.bank_transfers[record_id])
+        raise ValueError(f"unknown kind {kind!r}")
+
+    def account_balance(self, code: str) -> Decimal:
+        """Net cash moved through a BANK account by payments and transfers (positive = money in)."""
+        with self.lock:
+            account = self.account_by_code(code)
+            if account is None:
+                raise KeyError(code)
+            total = D0
+            for p in self.payments.values():
+                if p["Status"] != "AUTHORISED" or p["AccountID"] != account["AccountID"]:
+                    continue
+                incoming = p["PaymentType"] in ("ACCRECPAYMENT", "APCREDITPAYMENT")
+                total += p["Amount"] if incoming else -p["Amount"]
+            for t in self.bank_transfers.values():
+                if t["FromAccountID"] == account["AccountID"]:
+                    total -= t["Amount"]
+                if t["ToAccountID"] == account["AccountID"]:
+                    total += t["Amount"]
+            return total
