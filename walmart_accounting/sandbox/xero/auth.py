@@ -9,7 +9,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
@@ -18,9 +17,6 @@ from starlette.routing import Route
 
 from walmart_accounting.sandbox.xero.values import NOT_FOUND_TEXT
 from walmart_accounting.sandbox.xero.wire import _form, _json
-
-if TYPE_CHECKING:  # annotations only: state.py builds XeroState from AuthMixin, so a runtime import would be a cycle
-    from walmart_accounting.sandbox.xero.state import XeroState
 
 ACCESS_TOKEN_TTL_S = 1800
 REFRESH_TOKEN_TTL_S = 60 * 24 * 3600
@@ -218,7 +214,7 @@ class AuthMixin:
 # --------------------------------------------------------------------------------------------------
 
 
-def auth_routes(state: XeroState) -> list[Route]:
+def auth_routes(state: AuthMixin) -> list[Route]:
     """/login/identity/connect/authorize, /identity/connect/token and /identity/connect/revocation."""
 
     def client_auth(request: Request, form: dict) -> str | None:
@@ -292,7 +288,7 @@ def auth_routes(state: XeroState) -> list[Route]:
     ]
 
 
-def connections(state: XeroState, method: str, rest: list[str], query, access: AccessToken) -> Response:
+def connections(state: AuthMixin, method: str, rest: list[str], query, access: AccessToken) -> Response:
     """/api/connections: the one tenant this app is connected to (GET), or disconnect it (DELETE)."""
     with state.lock:
         conn = state.connection

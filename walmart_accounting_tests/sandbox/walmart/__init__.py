@@ -1,0 +1,1 @@
+"""The Walmart emulator over real HTTP, one test module per emulator module."""
