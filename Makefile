@@ -1,11 +1,11 @@
-# The two commands of the README: `make demo` and `make test`; `make dev` opens the Dagster UI.
+# The two commands of the README: `make demo` and `make test`; `make lint` runs ruff; `make dev` opens the Dagster UI.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test dev clean
+.PHONY: install demo test lint dev clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q
+
+lint: install
+	$(BIN)/ruff check .
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/walmart-accounting dev

@@ -1,83 +1,65 @@
-"""The Dagster code location: assembles each domain's definitions and binds resources to the environment."""
+"""The Dagster code location: merges each domain's definitions, built on demand, and binds resources to the environment."""
+
+from __future__ import annotations
 
 import os
+from datetime import date
 
 import dagster as dg
 
-from walmart_accounting.defs.accounting.assets import ledger_definitions
-from walmart_accounting.defs.configuration.assets import account_mapping, every_role_has_an_account
+from walmart_accounting.defs.configuration.definitions import configuration_definitions
 from walmart_accounting.defs.io import FrameIOManager
-from walmart_accounting.defs.posting.assets import posting_definitions
-from walmart_accounting.defs.posting.jobs import posting_jobs
-from walmart_accounting.defs.resources import (
-    ExactResource,
-    MappingResource,
-    StoreResource,
-    WalmartResource,
-    XeroResource,
-)
-from walmart_accounting.defs.walmart.assets import walmart_inventory, walmart_orders, walmart_returns, walmart_settlements
-from walmart_accounting.defs.walmart.schedules import (
-    orders_job,
-    refresh_recent_orders,
-    refresh_recent_returns,
-    returns_job,
-    settlements_job,
-)
-from walmart_accounting.defs.walmart.sensors import new_settlement_reports
-from walmart_accounting.domain.config import load_config
+from walmart_accounting.defs.ledgers.factory import ledger_definitions
+from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
+from walmart_accounting.defs.walmart.definitions import walmart_definitions
+from walmart_accounting.defs.walmart.partitions import START_DATE_ENV_VAR, WalmartPartitions
+from walmart_accounting.domain.config import ConfigError, MappingConfig, load_config
 
 
-def _env_or(name: str, default):
-    # Optional settings: EnvVar when set (the UI shows the name, not the value), else the default.
-    return dg.EnvVar(name) if os.environ.get(name) else default
+def start_date(config: MappingConfig) -> date:
+    """The deployment's first booked day: $WALMART_ACCOUNTING_START_DATE, else `seller.start_date` in the mapping."""
+    configured = os.environ.get(START_DATE_ENV_VAR)
+    if configured:
+        try:
+            return date.fromisoformat(configured)
+        except ValueError:
+            raise ConfigError(START_DATE_ENV_VAR, [f"{START_DATE_ENV_VAR}: expected YYYY-MM-DD (got {configured!r})"]) from None
+    if config.seller.start_date is None:
+        raise ConfigError(START_DATE_ENV_VAR, [
+            f"no start date: set seller.start_date in the mapping file or {START_DATE_ENV_VAR} (YYYY-MM-DD), the first "
+            "day this deployment books; the partitions start there and must not move (Walmart serves 180 days of orders)"])
+    return config.seller.start_date
 
 
-def _int_env_or(name: str, default):
-    return dg.EnvVar.int(name) if os.environ.get(name) else default
+def build_defs(config: MappingConfig | None = None, start: date | None = None) -> dg.Definitions:
+    """The whole code location for a mapping (default: the file in force) and a start date (default: configured).
+
+    The posting mode of each ledger decides which document assets exist; a bad mapping file stops the code
+    location from loading, with the error naming the key.
+    """
+    config = config or load_config()
+    partitions = WalmartPartitions(start or start_date(config))
+    walmart, walmart_assets = walmart_definitions(partitions)
+    ledgers = {name: settings for name, settings in config.enabled_ledgers().items()}
+    unknown = sorted(set(ledgers) - set(LEDGERS))
+    if unknown:
+        raise ConfigError("ledgers", [f"ledgers.{name}: no ledger resource for it (known: {', '.join(LEDGERS)})"
+                                      for name in unknown])
+    return dg.Definitions.merge(
+        configuration_definitions(),
+        walmart,
+        *[ledger_definitions(name, settings, walmart_assets, partitions) for name, settings in ledgers.items()],
+        dg.Definitions(resources={
+            "io_manager": FrameIOManager(),
+            "mapping": MappingResource(),
+            "store": StoreResource(),
+            "walmart": WalmartResource.from_env(),
+            **{name: LEDGERS[name].from_env() for name in ledgers},
+        }),
+    )
 
 
-store = StoreResource(database_url=_env_or("WALMART_ACCOUNTING_DB_URL", None))
-# The posting mode of each ledger decides which document assets exist; a bad mapping file stops the
-# code location from loading, with the error naming the key.
-config = load_config()
-ledger_defs = ledger_definitions(config)
-posting_assets = posting_definitions(config)
-
-defs = dg.Definitions(
-    assets=[account_mapping, walmart_orders, walmart_returns, walmart_settlements, walmart_inventory,
-            *[d for d in ledger_defs if not isinstance(d, dg.AssetChecksDefinition)], *posting_assets],
-    asset_checks=[every_role_has_an_account, *[d for d in ledger_defs if isinstance(d, dg.AssetChecksDefinition)]],
-    jobs=[orders_job, returns_job, settlements_job, *posting_jobs(config)],
-    schedules=[refresh_recent_orders, refresh_recent_returns],
-    sensors=[new_settlement_reports],
-    resources={
-        "io_manager": FrameIOManager(),
-        "mapping": MappingResource(path=_env_or("WALMART_ACCOUNTING_CONFIG", None)),
-        "store": store,
-        # Secrets are always EnvVar: resolved when a run starts, never shown in the UI or metadata.
-        "walmart": WalmartResource(
-            base_url=_env_or("WALMART_BASE_URL", None),
-            client_id=dg.EnvVar("WALMART_CLIENT_ID"),
-            client_secret=dg.EnvVar("WALMART_CLIENT_SECRET"),
-        ),
-        "xero": XeroResource(
-            api_url=_env_or("XERO_API_URL", None),
-            identity_url=_env_or("XERO_IDENTITY_URL", None),
-            authorize_url=_env_or("XERO_AUTHORIZE_URL", None),
-            client_id=dg.EnvVar("XERO_CLIENT_ID"),
-            client_secret=dg.EnvVar("XERO_CLIENT_SECRET"),
-            tenant_id=_env_or("XERO_TENANT_ID", None),
-            calls_per_minute=_int_env_or("XERO_CALLS_PER_MINUTE", 60),
-            store=store,
-        ),
-        "exact": ExactResource(
-            base_url=_env_or("EXACT_BASE_URL", None),
-            client_id=dg.EnvVar("EXACT_CLIENT_ID"),
-            client_secret=dg.EnvVar("EXACT_CLIENT_SECRET"),
-            division=_int_env_or("EXACT_DIVISION", None),
-            calls_per_minute=_int_env_or("EXACT_CALLS_PER_MINUTE", 60),
-            store=store,
-        ),
-    },
-)
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_defs()

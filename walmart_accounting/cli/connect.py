@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlparse
 
 from walmart_accounting.connectors import exact, walmart, xero
 from walmart_accounting.connectors.errors import ApiError
+from walmart_accounting.defs.ledgers.resources import ExactResource, XeroResource
+from walmart_accounting.defs.resources import WalmartResource
 from walmart_accounting.store.store import Store
 
 
@@ -69,28 +71,18 @@ def connect_flow(client, port: int, show: Callable[[str], None], timeout_s: floa
 
 
 def xero_client_from_env(store: Store) -> xero.XeroClient:
-    return xero.XeroClient(
-        os.environ.get("XERO_CLIENT_ID", ""), os.environ.get("XERO_CLIENT_SECRET", ""), store,
-        api_url=os.environ.get("XERO_API_URL", xero.API_URL),
-        identity_url=os.environ.get("XERO_IDENTITY_URL", xero.IDENTITY_URL),
-        authorize_url=os.environ.get("XERO_AUTHORIZE_URL", xero.AUTHORIZE_URL),
-        tenant_id=os.environ.get("XERO_TENANT_ID") or None,
-    )
+    """The Xero client the code location's resource would build, from the same settings."""
+    return XeroResource.resolved_from_env().client(store)
 
 
 def exact_client_from_env(store: Store) -> exact.ExactClient:
-    division = os.environ.get("EXACT_DIVISION")
-    return exact.ExactClient(
-        os.environ.get("EXACT_CLIENT_ID", ""), os.environ.get("EXACT_CLIENT_SECRET", ""), store,
-        base_url=os.environ.get("EXACT_BASE_URL", exact.BASE_URL), division=int(division) if division else None,
-    )
+    """The Exact Online client the code location's resource would build, from the same settings."""
+    return ExactResource.resolved_from_env().client(store)
 
 
 def walmart_client_from_env() -> walmart.WalmartClient:
-    return walmart.WalmartClient(
-        os.environ.get("WALMART_CLIENT_ID", ""), os.environ.get("WALMART_CLIENT_SECRET", ""),
-        os.environ.get("WALMART_BASE_URL", walmart.PRODUCTION_URL),
-    )
+    """The Walmart client the code location's resource would build, from the same settings."""
+    return WalmartResource.resolved_from_env().client()
 
 
 def ping_all(store: Store, echo: Callable[[str], None]) -> bool:

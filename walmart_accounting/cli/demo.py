@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Callable
 
 import requests
@@ -35,7 +35,7 @@ def run_demo(echo: Echo) -> int:
         walmart_client_from_env,
         xero_client_from_env,
     )
-    from walmart_accounting.definitions import defs
+    from walmart_accounting.definitions import build_defs
     from walmart_accounting.domain.config import load_config
     from walmart_accounting.sandbox.server import SandboxServer
     from walmart_accounting.store.db import redacted
@@ -43,14 +43,14 @@ def run_demo(echo: Echo) -> int:
 
     step = _Step(echo, "mapping configuration")
     cfg = load_config()
-    step.ok(f"{cfg.seller.name}; ledgers {', '.join(f'{n} ({l.posting_mode.value})' for n, l in cfg.enabled_ledgers().items())}")
+    step.ok(f"{cfg.seller.name}; ledgers {', '.join(f'{n} ({ledger.posting_mode.value})' for n, ledger in cfg.enabled_ledgers().items())}")
 
     step = _Step(echo, "integration store (a fresh one for this demo: the sandboxes start empty)")
     demo_db = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home") / "demo" / "walmart_accounting.sqlite"
     demo_db.parent.mkdir(parents=True, exist_ok=True)
     demo_db.unlink(missing_ok=True)
     os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{demo_db.resolve()}"
-    store = Store.open()
+    store = Store.open(migrate=True)
     step.ok(redacted(str(store.engine.url)))
 
     step = _Step(echo, "sandboxes (Walmart, Xero, Exact Online) on a local HTTP server")
@@ -93,6 +93,8 @@ def run_demo(echo: Echo) -> int:
 
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        # The demo's partitions start on the synthetic seller's first day, whatever the environment says.
+        defs = build_defs(start=seller.start)
         outcome = _materialize_window(defs, instance, seller, echo)
         if outcome is None:
             return 1
@@ -110,20 +112,18 @@ def run_demo(echo: Echo) -> int:
 
 def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
     """Run the orders, returns and settlements jobs over the seller's window; None (after saying why) on failure."""
-    import dagster as dg
     import pandas as pd
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+    from walmart_accounting.defs.walmart.partitions import range_tags
     from walmart_accounting.domain.money import format_cents
     from walmart_accounting.transform.reconcile import document_totals
 
     first = datetime.combine(seller.start, datetime.min.time(), UTC)
     last_day = first + timedelta(days=seller.days - 1)
     runs = [
-        ("walmart_orders_job", {ASSET_PARTITION_RANGE_START_TAG: first.strftime("%Y-%m-%d-%H:00"),
-                                ASSET_PARTITION_RANGE_END_TAG: (last_day + timedelta(hours=23)).strftime("%Y-%m-%d-%H:00")}, None),
-        ("walmart_returns_job", {ASSET_PARTITION_RANGE_START_TAG: first.strftime("%Y-%m-%d"),
-                                 ASSET_PARTITION_RANGE_END_TAG: last_day.strftime("%Y-%m-%d")}, None),
+        ("walmart_orders_job", range_tags(first.strftime("%Y-%m-%d-%H:00"),
+                                          (last_day + timedelta(hours=23)).strftime("%Y-%m-%d-%H:00")), None),
+        ("walmart_returns_job", range_tags(first.strftime("%Y-%m-%d"), last_day.strftime("%Y-%m-%d")), None),
     ]
     reports = sorted(s.report_date for s in seller.settlements)
     instance.add_dynamic_partitions("walmart_settlement_reports", reports)
@@ -159,8 +159,10 @@ def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
 
 
 def _document_outputs(defs, job_name: str) -> list[str]:
-    job = defs.resolve_job_def(job_name)
-    return [name for name in job.graph.node_dict if name.startswith(("xero_", "exact_")) and "_posted_" not in name]
+    """The job's document assets (each ledger's group `<ledger>_documents`), whose frames the demo totals."""
+    documents = {spec.key.to_user_string() for spec in defs.resolve_all_asset_specs()
+                 if (spec.group_name or "").endswith("_documents")}
+    return [name for name in defs.resolve_job_def(job_name).graph.node_dict if name in documents]
 
 
 def _posting_summary(store, server, seller, echo: Echo) -> bool:

@@ -16,6 +16,18 @@ def cli() -> None:
     """Book Walmart Marketplace orders, returns, settlements and inventory into Xero and Exact Online."""
 
 
+def _open_store():
+    """The integration's store, or a clear message and exit status 2 when its schema is behind the code."""
+    from walmart_accounting.store.migrate import StoreSchemaError
+    from walmart_accounting.store.store import Store
+
+    try:
+        return Store.open()
+    except StoreSchemaError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
 # -- configuration ------------------------------------------------------------------------------
 
 
@@ -97,13 +109,13 @@ def connect(ledger: str, port: int, timeout: int) -> None:
     """Give this integration access to a Xero organisation or Exact division (OAuth consent); tokens are stored encrypted."""
     from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, xero_client_from_env
     from walmart_accounting.connectors.errors import ApiError
-    from walmart_accounting.store.store import Store
+    from walmart_accounting.defs.resources import MissingSetting
 
-    store = Store.open()
+    store = _open_store()
     try:
         client = xero_client_from_env(store) if ledger == "xero" else exact_client_from_env(store)
         connect_flow(client, port, lambda url: click.echo(f"Open this URL to give access:\n  {url}"), timeout)
-    except (ApiError, TimeoutError) as exc:
+    except (ApiError, TimeoutError, MissingSetting) as exc:
         click.echo(f"connect {ledger} failed: {exc}", err=True)
         sys.exit(1)
     click.echo(f"{ledger}: connected; tokens stored encrypted in the integration store")
@@ -113,9 +125,8 @@ def connect(ledger: str, port: int, timeout: int) -> None:
 def ping() -> None:
     """Check every configured API: credentials, tenant or division, scopes and rate-limit headroom."""
     from walmart_accounting.cli.connect import ping_all
-    from walmart_accounting.store.store import Store
 
-    sys.exit(0 if ping_all(Store.open(), click.echo) else 1)
+    sys.exit(0 if ping_all(_open_store(), click.echo) else 1)
 
 
 # -- operations ----------------------------------------------------------------------------------
@@ -131,9 +142,7 @@ def dead_letters() -> None:
 @click.option("--source", default=None, help="Only this source (e.g. walmart_orders, posting:xero).")
 def dead_letters_list(status: str, source: str | None) -> None:
     """List dead letters: id, source, record key, re-drives, reason."""
-    from walmart_accounting.store.store import Store
-
-    rows = Store.open().dead_letters(status=None if status == "all" else status, source=source)
+    rows = _open_store().dead_letters(status=None if status == "all" else status, source=source)
     if not rows:
         click.echo("no dead letters")
         return
@@ -145,9 +154,7 @@ def dead_letters_list(status: str, source: str | None) -> None:
 @click.argument("dead_letter_id", type=int)
 def dead_letters_show(dead_letter_id: int) -> None:
     """Show one dead letter with its full record."""
-    from walmart_accounting.store.store import Store
-
-    row = Store.open().get_dead_letter(dead_letter_id)
+    row = _open_store().get_dead_letter(dead_letter_id)
     if row is None:
         click.echo(f"no dead letter with id {dead_letter_id}", err=True)
         sys.exit(1)
@@ -167,9 +174,7 @@ def dead_letters_retry(dead_letter_ids: tuple[int, ...]) -> None:
     A posting dead letter is released so the next posting run claims and posts it (exactly once);
     an ingestion dead letter is picked up again when its partition is next materialized.
     """
-    from walmart_accounting.store.store import Store
-
-    store = Store.open()
+    store = _open_store()
     failed = False
     for dead_letter_id in dead_letter_ids:
         row = store.get_dead_letter(dead_letter_id)
@@ -202,9 +207,7 @@ def dead_letters_retry(dead_letter_ids: tuple[int, ...]) -> None:
 @click.argument("document_key")
 def audit(document_key: str) -> None:
     """Show the posting state and every audit event of a document key."""
-    from walmart_accounting.store.store import Store
-
-    store = Store.open()
+    store = _open_store()
     events = store.audit_trail(document_key)
     postings = [p for p in store.postings() if p.document_key == document_key]
     if not events and not postings:
@@ -271,10 +274,16 @@ def dev(dagster_args: tuple[str, ...]) -> None:
         dev_db.parent.mkdir(parents=True, exist_ok=True)
         dev_db.unlink(missing_ok=True)
         env["WALMART_ACCOUNTING_DB_URL"] = os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{Path(dev_db).resolve()}"
-        store = Store.open()
+        store = Store.open(migrate=True)
         for client in (xero_client_from_env(store), exact_client_from_env(store)):
             connect_flow(client, 0, lambda url: requests.get(url, timeout=30).raise_for_status(), timeout_s=30)
+        # The sandbox seller trades in a window before today; the partitions start on its first day.
+        env["WALMART_ACCOUNTING_START_DATE"] = server.app.state.walmart.seller.start.isoformat()
         click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there, ledgers connected", err=True)
+    else:
+        from walmart_accounting.store.migrate import upgrade
+
+        upgrade()  # `make dev` brings the integration's database to the code's schema
     try:
         code = subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
     finally:

@@ -149,7 +149,8 @@ class RefreshingTokens:
                     if not current.refresh_token:
                         from walmart_accounting.connectors.errors import AuthError
 
-                        raise AuthError(self.name, f"access token expired and no refresh token: run `walmart-accounting connect {self.name}`")
+                        raise AuthError(self.name,
+                                        f"access token expired and no refresh token: run `walmart-accounting connect {self.name}`")
                     now = self.clock()
                     body = self._refresh(current.refresh_token)
                     current = TokenSet.from_response(body, now, previous_refresh=current.refresh_token)

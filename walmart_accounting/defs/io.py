@@ -1,48 +1,61 @@
-"""Where asset frames are kept between runs: pickles under DAGSTER_HOME, one file per partition, range runs included."""
-
-import pickle
-from pathlib import Path
+"""Where asset frames are kept between runs: one Parquet file per partition, range runs included, queryable by anyone."""
 
 import dagster as dg
+import pandas as pd
 from upath import UPath
 
 from walmart_accounting.store.db import state_dir
 
 
-class _PartitionedPickles(dg.UPathIOManager):
-    extension = ".pkl"
+class _PartitionedParquet(dg.UPathIOManager):
+    # Parquet, not pickles: it survives pandas upgrades, keeps integer cents and UTC times exactly, and
+    # an analyst can open it with pandas, DuckDB or a spreadsheet tool.
+    extension = ".parquet"
+
+    def __init__(self, base_path: UPath):
+        super().__init__(base_path=base_path)
+        self.base = base_path
+
+    def partition_path(self, context: dg.OutputContext, partition_key: str) -> UPath:
+        """Where one partition's frame lives: the path UPathIOManager reads it back from."""
+        path = self.get_path_for_partition(context, self.base.joinpath(*context.asset_key.path), partition_key)
+        return path.with_suffix(path.suffix + self.extension)
 
     def dump_to_path(self, context: dg.OutputContext, obj, path: UPath) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()}: expected a DataFrame, got {type(obj).__name__}")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.rename(path)
+        with tmp.open("wb") as file:
+            obj.to_parquet(file, index=False)
+        tmp.rename(path)  # a reader never sees half a file
 
-    def load_from_path(self, context: dg.InputContext, path: UPath):
-        return pickle.loads(path.read_bytes())
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        with path.open("rb") as file:
+            return pd.read_parquet(file)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if context.has_asset_partitions and len(context.asset_partition_keys) > 1:
             # A run over a range of partitions hands over {partition key: frame}: one file each.
             if not isinstance(obj, dict):
                 raise TypeError(f"{context.asset_key.to_user_string()}: a range run must output {{partition key: frame}}")
-            paths = self._get_paths_for_partitions(context)
-            missing = sorted(set(paths) - set(obj))
+            keys = context.asset_partition_keys
+            missing = sorted(set(keys) - set(obj))
             if missing:
                 raise KeyError(f"{context.asset_key.to_user_string()}: no output for partitions {missing[:5]}")
-            for key, path in paths.items():
-                self.make_directory(path.parent)
-                self.dump_to_path(context, obj[key], path)
-            context.add_output_metadata({"partitions_written": len(paths)})
+            for key in keys:
+                self.dump_to_path(context, obj[key], self.partition_path(context, key))
+            context.add_output_metadata({"partitions_written": len(keys)})
             return
         super().handle_output(context, obj)
 
 
 class FrameIOManager(dg.ConfigurableIOManagerFactory):
-    """Keeps each partition's frame in its own file, so a run over a range of partitions stores and loads them all."""
+    """Keeps each partition's frame in its own Parquet file, so a run over a range of partitions stores and loads them all."""
 
+    # Any UPath: a local folder (default: storage/frames under $DAGSTER_HOME), a shared filesystem, s3://...
     base_dir: str | None = None
 
-    def create_io_manager(self, context) -> _PartitionedPickles:
-        base = Path(self.base_dir) if self.base_dir else state_dir() / "storage" / "frames"
-        return _PartitionedPickles(base_path=UPath(base))
+    def create_io_manager(self, context) -> _PartitionedParquet:
+        base = UPath(self.base_dir) if self.base_dir else UPath(state_dir() / "storage" / "frames")
+        return _PartitionedParquet(base_path=base)

@@ -1,29 +1,75 @@
-"""Dagster resources shared by every domain: the integration's store and the mapping configuration."""
+"""Resources every domain shares: the integration's store, the mapping file and Walmart; each setting resolved in one place."""
 
+from __future__ import annotations
 
 import os
+from typing import ClassVar, Self
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from walmart_accounting.connectors import exact, walmart, xero
+from walmart_accounting.connectors import walmart
 from walmart_accounting.domain.config import MappingConfig, load_config
 from walmart_accounting.store.db import database_url, redacted, state_dir
 from walmart_accounting.store.store import Store
 
 
-class StoreResource(dg.ConfigurableResource):
-    """The posting ledger, dead letters, audit trail and credentials, at $WALMART_ACCOUNTING_DB_URL."""
+class MissingSetting(RuntimeError):
+    """A required environment variable is not set."""
 
-    database_url: str | None = None
+
+class EnvResource(dg.ConfigurableResource):
+    """A resource whose fields come from environment variables: secrets always as `EnvVar`, the rest only when set.
+
+    `ENV` maps each field to its variable; a field whose variable is unset keeps its default, the one place
+    that default lives. `EnvVar` keeps the value out of the UI and is read when a run starts.
+    """
+
+    ENV: ClassVar[dict[str, str]] = {}
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def from_env(cls, **fields) -> Self:
+        """The resource fed by the environment (plus explicit `fields`, e.g. for tests)."""
+        values: dict = {}
+        for name, variable in cls.ENV.items():
+            if name in cls.SECRETS:
+                values[name] = dg.EnvVar(variable)
+            elif os.environ.get(variable):
+                annotation = cls.model_fields[name].annotation
+                values[name] = dg.EnvVar.int(variable) if annotation in (int, int | None) else dg.EnvVar(variable)
+        return cls(**{**values, **fields})
+
+    @classmethod
+    def resolved_from_env(cls, **fields) -> Self:
+        """The same resource with its `EnvVar`s read now, for the command line (outside a Dagster run)."""
+        missing = sorted(cls.ENV[name] for name in cls.SECRETS if not os.environ.get(cls.ENV[name]))
+        if missing:
+            raise MissingSetting(f"{cls.__name__}: set {', '.join(missing)}")
+        return cls.from_env(**fields).process_config_and_initialize()
+
+
+class StoreResource(dg.ConfigurableResource):
+    """The posting ledger, dead letters, audit trail and credentials; opened once per run, never migrated here."""
+
+    database_url: str | None = None  # None: $WALMART_ACCOUNTING_DB_URL, else a SQLite file under $DAGSTER_HOME
 
     _store: Store | None = PrivateAttr(default=None)
 
     def url(self) -> str:
         return self.database_url or database_url()
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Raises StoreSchemaError ("run `walmart-accounting db upgrade`") when the schema is behind the code.
+        self._store = Store.open(self.url())
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
     def get(self) -> Store:
-        if self._store is None:
+        if self._store is None:  # used outside a run's lifecycle (a direct call in a test)
             self._store = Store.open(self.url())
         return self._store
 
@@ -34,63 +80,25 @@ class StoreResource(dg.ConfigurableResource):
 class MappingResource(dg.ConfigurableResource):
     """The mapping file at $WALMART_ACCOUNTING_CONFIG (or the packaged sandbox default)."""
 
-    path: str | None = None
+    path: str | None = None  # None: $WALMART_ACCOUNTING_CONFIG, else the packaged default mapping
 
     def load(self) -> MappingConfig:
         return load_config(self.path)
 
 
-class WalmartResource(dg.ConfigurableResource):
+class WalmartResource(EnvResource):
     """The Walmart Marketplace client; credentials come from EnvVar so the UI never shows them."""
 
-    base_url: str | None = None  # None: $WALMART_BASE_URL when the run starts, else production
+    ENV: ClassVar[dict[str, str]] = {"base_url": "WALMART_BASE_URL", "client_id": "WALMART_CLIENT_ID",
+                                     "client_secret": "WALMART_CLIENT_SECRET"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"client_id", "client_secret"})
+
+    base_url: str = walmart.PRODUCTION_URL
     client_id: str
     client_secret: str
-    report_cache_dir: str | None = None
+    report_cache_dir: str | None = None  # None: walmart_reports under $DAGSTER_HOME
 
     def client(self) -> walmart.WalmartClient:
         cache_dir = self.report_cache_dir or str(state_dir() / "walmart_reports")
-        base_url = self.base_url or os.environ.get("WALMART_BASE_URL") or walmart.PRODUCTION_URL
-        return walmart.WalmartClient(self.client_id, self.client_secret, base_url,
+        return walmart.WalmartClient(self.client_id, self.client_secret, self.base_url,
                                      report_cache=walmart.ReconReportCache(cache_dir))
-
-
-class XeroResource(dg.ConfigurableResource):
-    """The Xero client for one organisation; tokens come from the store (encrypted), written by `connect xero`."""
-
-    api_url: str | None = None  # None: $XERO_API_URL when the run starts, else production (same below)
-    identity_url: str | None = None
-    authorize_url: str | None = None
-    client_id: str
-    client_secret: str
-    tenant_id: str | None = None
-    calls_per_minute: int = 60  # Xero's per-organisation limit; the client also reads the headers
-    store: dg.ResourceDependency[StoreResource]
-
-    def client(self) -> xero.XeroClient:
-        env = os.environ.get
-        return xero.XeroClient(
-            self.client_id, self.client_secret, self.store.get(),
-            api_url=self.api_url or env("XERO_API_URL") or xero.API_URL,
-            identity_url=self.identity_url or env("XERO_IDENTITY_URL") or xero.IDENTITY_URL,
-            authorize_url=self.authorize_url or env("XERO_AUTHORIZE_URL") or xero.AUTHORIZE_URL,
-            tenant_id=self.tenant_id or env("XERO_TENANT_ID") or None,
-            per_minute=self.calls_per_minute,
-        )
-
-
-class ExactResource(dg.ConfigurableResource):
-    """The Exact Online client for one division; tokens come from the store (encrypted), written by `connect exact`."""
-
-    base_url: str | None = None  # None: $EXACT_BASE_URL when the run starts, else start.exactonline.nl
-    client_id: str
-    client_secret: str
-    division: int | None = None
-    calls_per_minute: int = 60  # Exact's limit is per app agreement (60 for new apps); set yours
-    store: dg.ResourceDependency[StoreResource]
-
-    def client(self) -> exact.ExactClient:
-        division = self.division or (int(os.environ["EXACT_DIVISION"]) if os.environ.get("EXACT_DIVISION") else None)
-        return exact.ExactClient(self.client_id, self.client_secret, self.store.get(),
-                                 base_url=self.base_url or os.environ.get("EXACT_BASE_URL") or exact.BASE_URL,
-                                 division=division, per_minute=self.calls_per_minute)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
@@ -74,6 +75,8 @@ class Seller(_Strict):
     partner_id: NonEmpty | None = None
     currency: Currency = "USD"
     timezone: NonEmpty = "America/Los_Angeles"
+    # The first day this deployment books: the partitions start here, so it must never move.
+    start_date: date | None = None
 
 
 class Rates(_Strict):

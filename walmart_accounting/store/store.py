@@ -6,7 +6,7 @@ import json
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Iterator
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from walmart_accounting.store.crypto import Cipher
 from walmart_accounting.store.db import make_engine, state_dir
+from walmart_accounting.store.migrate import ensure_current, upgrade
 from walmart_accounting.store.models import (
     AuditEvent,
     Credential,
@@ -75,13 +76,22 @@ class Store:
         self._cipher = cipher
 
     @classmethod
-    def open(cls, url: str | None = None, migrate: bool = True) -> "Store":
-        """Open the store at `url` (default: $WALMART_ACCOUNTING_DB_URL), bringing its schema up to date."""
+    def open(cls, url: str | None = None, migrate: bool = False) -> "Store":
+        """Open the store at `url` (default: $WALMART_ACCOUNTING_DB_URL); its schema must be current.
+
+        Migrations are `walmart-accounting db upgrade`, once per release; `migrate=True` applies them here
+        (the demo, `make dev` and tests, whose databases are new). A schema behind the code raises
+        StoreSchemaError saying so, instead of failing later on a missing table.
+        """
         engine = make_engine(url)
         if migrate:
-            from walmart_accounting.store.migrate import upgrade
-
             upgrade(engine)
+        else:
+            try:
+                ensure_current(engine)
+            except Exception:
+                engine.dispose()
+                raise
         return cls(engine)
 
     @property

@@ -63,6 +63,16 @@ def test_db_upgrade_then_dead_letters_and_audit(isolated_home):
     assert runner.invoke(cli, ["audit", "WM-NOPE"]).exit_code == 1
 
 
+def test_commands_on_a_database_behind_the_code_say_to_run_db_upgrade(isolated_home):
+    runner = CliRunner()
+    for command in (["dead-letters", "list"], ["audit", "WM-1"], ["ping"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "run `walmart-accounting db upgrade`" in result.output and "Traceback" not in result.output
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli, ["dead-letters", "list"]).output.strip() == "no dead letters"
+
+
 def test_secret_key_generates_a_fernet_key():
     from cryptography.fernet import Fernet
 
@@ -74,7 +84,7 @@ def test_dead_letters_retry_releases_a_posting_for_exactly_one_more_attempt(isol
     from walmart_accounting.store.store import ClaimOutcome
 
     runner = CliRunner()
-    store = Store.open()
+    store = Store.open(migrate=True)
     claim = store.claim_posting("WM-77", "xero", "sales_invoice", "h")
     store.record_dead_lettered(claim, "Account code '9999' is not a valid code")
     letter = store.dead_letter("posting:xero", "WM-77", {"header": {}}, "Account code '9999' is not a valid code")

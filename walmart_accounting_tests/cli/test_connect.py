@@ -1,7 +1,7 @@
 """`connect` stores tokens after a real consent round trip; `ping` names what is wrong for each API."""
 
-import requests
 import pytest
+import requests
 
 from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, ping_all, xero_client_from_env
 from walmart_accounting.connectors.errors import ApiError

@@ -118,7 +118,8 @@ def test_validation_errors_are_not_retried(sandbox, token_store):
     calls = client.calls
     with pytest.raises(ValidationError) as info:
         client.create("salesentry/SalesEntries", {"Journal": "70", "EntryDate": "2026-09-10T00:00:00Z",
-                                                  "SalesEntryLines": [{"GLAccount": "00000000-0000-0000-0000-000000000000", "AmountFC": "1.00"}]})
+                                                  "SalesEntryLines": [{"GLAccount": "00000000-0000-0000-0000-000000000000",
+                                                                       "AmountFC": "1.00"}]})
     assert client.calls == calls + 1, "a 4xx counts against Exact's hourly error allowance: never retried"
     assert info.value.status == 400 and info.value.message
 
@@ -170,7 +171,7 @@ def test_two_processes_refreshing_at_once(sandbox, tmp_path, monkeypatch):
 
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
     db_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    connected(sandbox, Store.open(db_url), clock=time.time)
+    connected(sandbox, Store.open(db_url, migrate=True), clock=time.time)
     sandbox.options.clock.advance(590)
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(3), ctx.Queue()

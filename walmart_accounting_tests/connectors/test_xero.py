@@ -3,7 +3,6 @@
 import logging
 import multiprocessing
 import threading
-from datetime import date
 
 import pytest
 import requests
@@ -124,7 +123,7 @@ def _refresh_in_process(env, db_url, offset, barrier, results):
 def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
     db_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    store = Store.open(db_url)
+    store = Store.open(db_url, migrate=True)
     connected(sandbox, store, clock=__import__("time").time)
     sandbox.options.clock.advance(1801)
     ctx = multiprocessing.get_context("spawn")
@@ -200,7 +199,8 @@ def test_secrets_never_reach_logs_or_errors(sandbox, token_store, caplog):
     secrets = [sandbox.options.credentials.xero_client_secret, stored["access_token"], stored["refresh_token"]]
     # spend the refresh token elsewhere so the next refresh fails
     env = sandbox.env()
-    requests.post(f"{env['XERO_IDENTITY_URL']}/connect/token", data={"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
+    requests.post(f"{env['XERO_IDENTITY_URL']}/connect/token",
+                  data={"grant_type": "refresh_token", "refresh_token": stored["refresh_token"]},
                   auth=(env["XERO_CLIENT_ID"], env["XERO_CLIENT_SECRET"]), timeout=10)
     sandbox.options.clock.advance(1801)
     with pytest.raises(AuthError) as info:

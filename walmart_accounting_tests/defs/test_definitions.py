@@ -1,23 +1,87 @@
 """The code location loads, its assets materialize, and Dagster's PostgreSQL storage variant works."""
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from sqlalchemy import create_engine, text
 
+from walmart_accounting.definitions import build_defs
 from walmart_accounting.defs.configuration.assets import account_mapping, every_role_has_an_account
-from walmart_accounting.definitions import defs
 
 REPO = Path(__file__).resolve().parents[2]
+START = date(2026, 7, 1)
 
 
-def test_code_location_loads_and_validates():
+@pytest.fixture
+def defs(monkeypatch):
+    monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", START.isoformat())
+    return build_defs()
+
+
+def test_code_location_loads_and_validates(defs):
     dg.Definitions.validate_loadable(defs)
     assert dg.AssetKey("account_mapping") in defs.resolve_asset_graph().get_all_asset_keys()
 
 
-def test_account_mapping_materializes_with_passing_check():
+def test_the_module_exposes_lazily_built_definitions(monkeypatch):
+    import walmart_accounting.definitions as module
+
+    monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", START.isoformat())
+    loaded = module.defs()  # what `dagster dev -m walmart_accounting.definitions` calls
+    assert "walmart_orders_job" in {job.name for job in loaded.resolve_all_job_defs()}
+
+
+def _first_partition(defs, asset: str) -> str:
+    return defs.resolve_assets_def(asset).partitions_def.get_first_partition_key()
+
+
+def test_partitions_start_on_the_configured_date_whatever_the_calendar_says(defs, monkeypatch):
+    assert _first_partition(defs, "walmart_orders") == "2026-07-01-00:00"
+    assert _first_partition(defs, "xero_credit_notes") == "2026-07-01"
+    # Months later the same deployment has the same partition set (it used to start five months before today).
+    later = build_defs(start=None)
+    assert _first_partition(later, "walmart_orders") == "2026-07-01-00:00"
+
+
+def test_the_start_date_can_come_from_the_mapping_file(monkeypatch):
+    from walmart_accounting.domain.config import load_default_config, parse_config
+
+    monkeypatch.delenv("WALMART_ACCOUNTING_START_DATE", raising=False)
+    data = load_default_config().model_dump(mode="json")
+    data["seller"]["start_date"] = "2026-05-04"
+    assert _first_partition(build_defs(parse_config(data)), "walmart_returns") == "2026-05-04"
+
+
+def test_no_start_date_is_a_clear_error_not_a_date_from_the_clock(monkeypatch):
+    from walmart_accounting.domain.config import ConfigError
+
+    monkeypatch.delenv("WALMART_ACCOUNTING_START_DATE", raising=False)
+    with pytest.raises(ConfigError, match="seller.start_date"):
+        build_defs()
+    monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", "July 1st")
+    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+        build_defs()
+
+
+def test_each_ledger_gets_its_assets_and_jobs_from_one_factory(defs):
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    # The default mapping: Xero per order, Exact by settlement summary.
+    assert {"xero_sales_invoices", "xero_credit_notes", "xero_settlement_documents", "xero_posted_invoices",
+            "xero_posted_credit_notes", "xero_posted_settlement", "exact_settlement_summary",
+            "exact_posted_settlement"} <= keys
+    assert not {"exact_sales_invoices", "xero_settlement_summary"} & keys
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"post_to_xero", "post_to_xero_invoices", "post_to_xero_credit_notes", "post_to_exact"} <= jobs
+    assert "post_to_exact_invoices" not in jobs
+    posted = defs.resolve_assets_def("xero_posted_invoices")
+    assert posted.partitions_def == defs.resolve_assets_def("xero_sales_invoices").partitions_def
+    assert {"xero", "store", "mapping"} <= posted.required_resource_keys
+
+
+def test_account_mapping_materializes_with_passing_check(defs):
     result = dg.materialize(
         [account_mapping, every_role_has_an_account],
         resources=defs.resources,
@@ -32,7 +96,7 @@ def test_account_mapping_materializes_with_passing_check():
 
 
 
-def test_materialize_against_postgres_storage(postgres_database, isolated_home, monkeypatch):
+def test_materialize_against_postgres_storage(defs, postgres_database, isolated_home, monkeypatch):
     shutil.copy(REPO / "deploy" / "dagster-postgres.yaml", isolated_home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", postgres_database)
     with dg.DagsterInstance.get() as instance:

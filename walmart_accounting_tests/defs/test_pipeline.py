@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from walmart_accounting.definitions import build_defs
+from walmart_accounting.defs.walmart.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, range_tags
 from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
 from walmart_accounting.store.store import Store
 
@@ -49,35 +50,14 @@ def pipeline(sandbox, monkeypatch, isolated_home, tmp_path, modes):
         (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(data))
         monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(tmp_path / "mapping.yaml"))
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    store = Store.open()
+    store = Store.open(migrate=True)
     for client in (xero_client_from_env(store), exact_client_from_env(store)):
         connect_flow(client, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
     seller = sandbox.app.state.walmart.seller
-    monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", seller.start.isoformat())
-    import importlib
-
-    import walmart_accounting.defs.walmart.partitions as partitions
-
-    importlib.reload(partitions)
-    import walmart_accounting.defs.walmart.assets
-    import walmart_accounting.defs.walmart.schedules
-    import walmart_accounting.defs.walmart.sensors
-    import walmart_accounting.defs.accounting.assets
-    import walmart_accounting.defs.posting.assets
-    import walmart_accounting.defs.posting.jobs
-    import walmart_accounting.definitions as definitions
-
-    # Partitions start at $WALMART_ACCOUNTING_START_DATE: every module that builds on them is reloaded.
-    for module in (walmart_accounting.defs.walmart.assets, walmart_accounting.defs.walmart.schedules,
-                   walmart_accounting.defs.walmart.sensors, walmart_accounting.defs.accounting.assets,
-                   walmart_accounting.defs.posting.assets, walmart_accounting.defs.posting.jobs, definitions):
-        importlib.reload(module)
+    # Built after the environment points at the sandbox; the partitions start on the seller's first day.
+    defs = build_defs(start=seller.start)
     with dg.instance_for_test() as instance:
-        yield definitions.defs, instance, seller
-
-
-def _range_tags(first: str, last: str) -> dict[str, str]:
-    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+        yield defs, instance, seller
 
 
 def _checks(result) -> dict[str, bool]:
@@ -91,7 +71,7 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     first = datetime.combine(seller.start, datetime.min.time(), UTC)
     last = first + timedelta(days=seller.days) - timedelta(hours=1)
     orders = defs.resolve_job_def("walmart_orders_job").execute_in_process(
-        instance=instance, tags=_range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00")))
+        instance=instance, tags=range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00")))
     assert orders.success
     checks = _checks(orders)
     assert checks and all(checks.values()), checks
@@ -101,7 +81,7 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     assert frame["document_key"].nunique() > 100
 
     returns = defs.resolve_job_def("walmart_returns_job").execute_in_process(
-        instance=instance, tags=_range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))
+        instance=instance, tags=range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))
     assert returns.success
     checks = _checks(returns)
     assert checks == {f"{per_order}_credit_notes.credit_notes_match_refunds": True}, checks
@@ -119,9 +99,9 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     # Re-materializing every partition posts nothing new.
     before = _ledger_counts(sandbox)
     rerun = [defs.resolve_job_def("walmart_orders_job").execute_in_process(
-                 instance=instance, tags=_range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00"))),
+                 instance=instance, tags=range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00"))),
              defs.resolve_job_def("walmart_returns_job").execute_in_process(
-                 instance=instance, tags=_range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))]
+                 instance=instance, tags=range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))]
     rerun += [defs.resolve_job_def("walmart_settlements_job").execute_in_process(instance=instance, partition_key=d)
               for d in report_dates]
     assert all(r.success for r in rerun)
@@ -191,8 +171,8 @@ def test_refresh_schedule_asks_for_the_trailing_72_hours_in_one_run(pipeline):
     when = datetime.combine(seller.start, datetime.min.time(), UTC) + timedelta(days=10, minutes=15)
     with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
         request = schedule.evaluate_tick(context).run_requests[0]
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == (when - timedelta(hours=72, minutes=15)).strftime("%Y-%m-%d-%H:00")
-    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == (when - timedelta(hours=1, minutes=15)).strftime("%Y-%m-%d-%H:00")
+    assert request.tags[PARTITION_RANGE_START_TAG] == (when - timedelta(hours=72, minutes=15)).strftime("%Y-%m-%d-%H:00")
+    assert request.tags[PARTITION_RANGE_END_TAG] == (when - timedelta(hours=1, minutes=15)).strftime("%Y-%m-%d-%H:00")
 
 
 def test_orders_are_acknowledged_after_capture_when_the_mapping_says_so(pipeline, sandbox, monkeypatch, tmp_path):
@@ -234,7 +214,7 @@ def test_a_rejected_document_is_dead_lettered_and_posted_after_the_fix_and_a_ret
 
     defs, instance, seller = pipeline
     day = seller.start + timedelta(days=2)
-    tags = _range_tags(f"{day.isoformat()}-00:00", f"{day.isoformat()}-23:00")
+    tags = range_tags(f"{day.isoformat()}-00:00", f"{day.isoformat()}-23:00")
     sku = seller.skus[0].sku
     data = load_default_config().model_dump(mode="json")
     data["ledgers"]["xero"]["skus"]["items"][sku] = {"account": "9999"}  # a code Xero does not have
@@ -272,9 +252,9 @@ def test_faults_during_posting_are_completed_by_the_next_run_without_duplicates(
     runs = lambda: [  # noqa: E731 (the same three jobs, twice)
         defs.resolve_job_def("walmart_orders_job").execute_in_process(
             instance=instance, raise_on_error=False,
-            tags=_range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00"))),
+            tags=range_tags(first.strftime("%Y-%m-%d-%H:00"), last.strftime("%Y-%m-%d-%H:00"))),
         defs.resolve_job_def("walmart_returns_job").execute_in_process(
-            instance=instance, raise_on_error=False, tags=_range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))),
+            instance=instance, raise_on_error=False, tags=range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))),
     ]
     runs()
     report_dates = sorted(s.report_date for s in seller.settlements)

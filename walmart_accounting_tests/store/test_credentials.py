@@ -18,7 +18,7 @@ SECRET = "rt-SUPER-SECRET-refresh-token-0123456789"
 @pytest.fixture
 def store(database_url, monkeypatch):
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    store = Store.open(database_url)
+    store = Store.open(database_url, migrate=True)
     yield store
     store.dispose()
 
@@ -34,7 +34,7 @@ def test_ciphertext_does_not_contain_the_secret(store):
 def test_wrong_key_fails_clearly_without_leaking(store, database_url, monkeypatch):
     store.save_credential("exact", {"refresh_token": SECRET})
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    other = Store.open(database_url)
+    other = Store.open(database_url, migrate=True)
     with pytest.raises(CredentialError) as info:
         other.load_credential("exact")
     message = str(info.value)
@@ -47,7 +47,7 @@ def test_rotated_keys_still_decrypt(store, database_url, monkeypatch):
     old = os.environ["WALMART_ACCOUNTING_SECRET_KEY"]
     store.save_credential("xero", {"refresh_token": SECRET})
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", f"{Fernet.generate_key().decode()},{old}")
-    rotated = Store.open(database_url)
+    rotated = Store.open(database_url, migrate=True)
     assert rotated.load_credential("xero")["refresh_token"] == SECRET
     rotated.dispose()
 

@@ -8,14 +8,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from walmart_accounting.store.migrate import current_revision
+from walmart_accounting.store.db import make_engine
+from walmart_accounting.store.migrate import StoreSchemaError, current_revision
 from walmart_accounting.store.models import Base, DeadLetterStatus, PostingStatus
 from walmart_accounting.store.store import ClaimOutcome, Store, StoreError
 
 
 @pytest.fixture
 def store(database_url):
-    store = Store.open(database_url)
+    store = Store.open(database_url, migrate=True)
     yield store
     store.dispose()
 
@@ -28,10 +29,21 @@ def test_migrations_reach_head_and_match_the_models(store):
 
 
 def test_opening_twice_is_harmless(database_url):
-    Store.open(database_url).dispose()
-    again = Store.open(database_url)
+    Store.open(database_url, migrate=True).dispose()
+    again = Store.open(database_url, migrate=True)
     assert current_revision(again.engine) == "0001"
     again.dispose()
+
+
+def test_a_store_behind_the_code_says_to_run_db_upgrade_and_is_left_alone(database_url):
+    with pytest.raises(StoreSchemaError, match="run `walmart-accounting db upgrade`") as raised:
+        Store.open(database_url)
+    assert "none (empty)" in str(raised.value) and "0001" in str(raised.value)
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None, "opening never migrates"
+    engine.dispose()
+    Store.open(database_url, migrate=True).dispose()
+    Store.open(database_url).dispose()  # current now: opens
 
 
 def test_claim_post_record_then_never_again(store):

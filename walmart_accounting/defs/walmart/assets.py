@@ -1,6 +1,7 @@
 """Walmart assets: orders, refunds, returns, settlement reports and inventory, fetched through the client and validated."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -8,9 +9,10 @@ import pandas as pd
 from walmart_accounting.defs.dead_letters import keep_rejects
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
-from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
+from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
+from walmart_accounting.transform.validation import Validated
 from walmart_accounting.transform.walmart import (
     inventory_frame,
     order_frames,
@@ -18,7 +20,6 @@ from walmart_accounting.transform.walmart import (
     return_order_map,
     settlement_frame,
 )
-from walmart_accounting.transform.validation import Validated
 
 RETURN_LOOKBACK = timedelta(days=90)  # a refund in a settlement belongs to a return created up to this long before
 
@@ -27,123 +28,161 @@ def _in_window(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
     return frame[(frame[column] >= start) & (frame[column] < end)].reset_index(drop=True)
 
 
-@dg.multi_asset(
-    outs={
-        "walmart_orders": dg.AssetOut(
-            description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
-            metadata=column_schema(OrderLine), kinds={"pandas"},
-        ),
-        "walmart_order_refunds": dg.AssetOut(
-            description="Refunds recorded on those orders, one row per refund per line, negative cents.",
-            metadata=column_schema(OrderRefund), kinds={"pandas"},
-        ),
-    },
-    partitions_def=order_hours,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="walmart",
-    pool="walmart_api",
-)
-def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
-                   mapping: MappingResource):
-    start, end = window_of(context)
-    client = walmart.client()
-    orders = list(client.iter_orders(created_start=start, created_end=end))
-    lines, refunds = order_frames(orders)
-    lines_valid = _in_window(lines.valid, "order_date", start, end)
-    rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
-    meta = keep_rejects(context, store.get(), "walmart_orders", rejects, context.partition_key_range.start)
-    if mapping.load().acknowledge_orders:
-        # Captured and validated: tell Walmart the seller has the order (only lines still Created need it).
-        created = sorted(lines_valid.loc[lines_valid["status"] == "Created", "purchase_order_id"].unique())
-        for purchase_order_id in created:
-            client.acknowledge_order(purchase_order_id)
-        meta["acknowledged"] = dg.MetadataValue.int(len(created))
-    refunds_valid = refunds.valid[refunds.valid["purchase_order_id"].isin(lines_valid["purchase_order_id"])]
-    refunds_valid = refunds_valid.merge(lines_valid[["purchase_order_id", "order_date"]].drop_duplicates("purchase_order_id"),
-                                        on="purchase_order_id", how="left")
-    yield dg.Output(per_partition(context, lines_valid, "order_date"), "walmart_orders",
-                    metadata={"orders": lines_valid["purchase_order_id"].nunique(), "lines": len(lines_valid), **meta})
-    yield dg.Output(per_partition(context, refunds_valid.reset_index(drop=True), "order_date"), "walmart_order_refunds",
-                    metadata={"refunds": len(refunds_valid)})
+@dataclass(frozen=True)
+class WalmartAssets:
+    """The Walmart assets of one deployment; the ledgers' document assets read their keys from here."""
+
+    orders: dg.AssetsDefinition  # walmart_orders and walmart_order_refunds
+    returns: dg.AssetsDefinition  # walmart_returns and walmart_returned_orders
+    settlements: dg.AssetsDefinition
+    inventory: dg.AssetsDefinition
+
+    @property
+    def all(self) -> list[dg.AssetsDefinition]:
+        return [self.orders, self.returns, self.settlements, self.inventory]
+
+    @property
+    def order_lines_key(self) -> dg.AssetKey:
+        return self.orders.keys_by_output_name["walmart_orders"]
+
+    @property
+    def order_refunds_key(self) -> dg.AssetKey:
+        return self.orders.keys_by_output_name["walmart_order_refunds"]
+
+    @property
+    def return_lines_key(self) -> dg.AssetKey:
+        return self.returns.keys_by_output_name["walmart_returns"]
+
+    @property
+    def returned_orders_key(self) -> dg.AssetKey:
+        return self.returns.keys_by_output_name["walmart_returned_orders"]
+
+    @property
+    def settlements_key(self) -> dg.AssetKey:
+        return self.settlements.key
 
 
-@dg.multi_asset(
-    outs={
-        "walmart_returns": dg.AssetOut(description="Return order lines created on the day, with refund amounts in cents.",
-                                       metadata=column_schema(ReturnLine), kinds={"pandas"}),
-        "walmart_returned_orders": dg.AssetOut(
-            description="The purchase order lines those returns refer to (their tax treatment), whenever ordered.",
-            metadata=column_schema(OrderLine), kinds={"pandas"}),
-    },
-    partitions_def=days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="walmart",
-    pool="walmart_api",
-)
-def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
-    start, end = window_of(context)
-    client = walmart.client()
-    returns = return_frame(list(client.iter_returns(created_start=start, created_end=end)))
-    valid = _in_window(returns.valid, "return_date", start, end)
-    orders = [client.get_order(po) for po in sorted(valid["purchase_order_id"].unique())]
-    lines, _ = order_frames([o for o in orders if o])
-    rejects = pd.concat([returns.rejects, lines.rejects], ignore_index=True)
-    meta = keep_rejects(context, store.get(), "walmart_returns", rejects, context.partition_key_range.start)
-    returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
-                                 on="purchase_order_id")
-    yield dg.Output(per_partition(context, valid, "return_date"), "walmart_returns",
-                    metadata={"returns": valid["return_order_id"].nunique(), "lines": len(valid), **meta})
-    yield dg.Output(per_partition(context, returned, "return_date"), "walmart_returned_orders",
-                    metadata={"orders": returned["purchase_order_id"].nunique()})
+def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
+    """Walmart's orders, returns, settlements and inventory, partitioned from the deployment's start date."""
 
-
-@dg.asset(
-    partitions_def=settlement_reports,
-    group_name="walmart",
-    description="Every row of one reconciliation report (settlement), with the payout on its PaymentSummary row.",
-    metadata=column_schema(SettlementRow),
-    kinds={"pandas"},
-    pool="walmart_api",
-    check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
-                                   description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
-)
-def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
-    report_date = context.partition_key
-    client = walmart.client()
-    rows = client.recon_report_rows(report_date)
-    returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
-    frame = settlement_frame(report_date, rows, return_order_map(_empty_refunds(), returns.valid))
-    meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
-    is_summary = frame.valid["transaction_type"] == "PaymentSummary"
-    payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
-    rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
-    yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(format_cents(payout)), **meta})
-    yield dg.AssetCheckResult(
-        check_name="payout_equals_rows", passed=bool(is_summary.any()) and payout == rows_total and frame.rejects.empty,
-        metadata={"payout": format_cents(payout), "rows_total": format_cents(rows_total),
-                  "rows_dead_lettered": len(frame.rejects)},
+    @dg.multi_asset(
+        outs={
+            "walmart_orders": dg.AssetOut(
+                description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
+                metadata=column_schema(OrderLine), kinds={"pandas"},
+            ),
+            "walmart_order_refunds": dg.AssetOut(
+                description="Refunds recorded on those orders, one row per refund per line, negative cents.",
+                metadata=column_schema(OrderRefund), kinds={"pandas"},
+            ),
+        },
+        partitions_def=partitions.order_hours,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="walmart",
+        pool="walmart_api",
     )
+    def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
+                       mapping: MappingResource):
+        start, end = window_of(context)
+        client = walmart.client()
+        orders = list(client.iter_orders(created_start=start, created_end=end))
+        lines, refunds = order_frames(orders)
+        lines_valid = _in_window(lines.valid, "order_date", start, end)
+        rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
+        meta = keep_rejects(context, store.get(), "walmart_orders", rejects, context.partition_key_range.start)
+        if mapping.load().acknowledge_orders:
+            # Captured and validated: tell Walmart the seller has the order (only lines still Created need it).
+            created = sorted(lines_valid.loc[lines_valid["status"] == "Created", "purchase_order_id"].unique())
+            for purchase_order_id in created:
+                client.acknowledge_order(purchase_order_id)
+            meta["acknowledged"] = dg.MetadataValue.int(len(created))
+        refunds_valid = refunds.valid[refunds.valid["purchase_order_id"].isin(lines_valid["purchase_order_id"])]
+        refunds_valid = refunds_valid.merge(lines_valid[["purchase_order_id", "order_date"]].drop_duplicates("purchase_order_id"),
+                                            on="purchase_order_id", how="left")
+        yield dg.Output(per_partition(context, lines_valid, "order_date"), "walmart_orders",
+                        metadata={"orders": lines_valid["purchase_order_id"].nunique(), "lines": len(lines_valid), **meta})
+        yield dg.Output(per_partition(context, refunds_valid.reset_index(drop=True), "order_date"), "walmart_order_refunds",
+                        metadata={"refunds": len(refunds_valid)})
 
 
-@dg.asset(
-    partitions_def=days,
-    group_name="walmart",
-    description="Available and reserved quantity per SKU and ship node (snapshot taken when materialized).",
-    metadata=column_schema(InventorySnapshot),
-    kinds={"pandas"},
-    pool="walmart_api",
-)
-def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
-    start, _ = window_of(context)
-    snapshot: Validated = inventory_frame(start.date(), list(walmart.client().iter_inventories()))
-    meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects, context.partition_key)
-    context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), **meta})
-    return snapshot.valid
+    @dg.multi_asset(
+        outs={
+            "walmart_returns": dg.AssetOut(description="Return order lines created on the day, with refund amounts in cents.",
+                                           metadata=column_schema(ReturnLine), kinds={"pandas"}),
+            "walmart_returned_orders": dg.AssetOut(
+                description="The purchase order lines those returns refer to (their tax treatment), whenever ordered.",
+                metadata=column_schema(OrderLine), kinds={"pandas"}),
+        },
+        partitions_def=partitions.days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="walmart",
+        pool="walmart_api",
+    )
+    def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
+        start, end = window_of(context)
+        client = walmart.client()
+        returns = return_frame(list(client.iter_returns(created_start=start, created_end=end)))
+        valid = _in_window(returns.valid, "return_date", start, end)
+        orders = [client.get_order(po) for po in sorted(valid["purchase_order_id"].unique())]
+        lines, _ = order_frames([o for o in orders if o])
+        rejects = pd.concat([returns.rejects, lines.rejects], ignore_index=True)
+        meta = keep_rejects(context, store.get(), "walmart_returns", rejects, context.partition_key_range.start)
+        returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
+                                     on="purchase_order_id")
+        yield dg.Output(per_partition(context, valid, "return_date"), "walmart_returns",
+                        metadata={"returns": valid["return_order_id"].nunique(), "lines": len(valid), **meta})
+        yield dg.Output(per_partition(context, returned, "return_date"), "walmart_returned_orders",
+                        metadata={"orders": returned["purchase_order_id"].nunique()})
 
 
-def _report_day(report_date: str):
-    from datetime import UTC, datetime
+    @dg.asset(
+        partitions_def=partitions.settlement_reports,
+        group_name="walmart",
+        description="Every row of one reconciliation report (settlement), with the payout on its PaymentSummary row.",
+        metadata=column_schema(SettlementRow),
+        kinds={"pandas"},
+        pool="walmart_api",
+        check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
+                                       description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
+    )
+    def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
+        report_date = context.partition_key
+        client = walmart.client()
+        rows = client.recon_report_rows(report_date)
+        returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
+        frame = settlement_frame(report_date, rows, return_order_map(_empty_refunds(), returns.valid))
+        meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
+        is_summary = frame.valid["transaction_type"] == "PaymentSummary"
+        payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
+        rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
+        yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(format_cents(payout)), **meta})
+        yield dg.AssetCheckResult(
+            check_name="payout_equals_rows", passed=bool(is_summary.any()) and payout == rows_total and frame.rejects.empty,
+            metadata={"payout": format_cents(payout), "rows_total": format_cents(rows_total),
+                      "rows_dead_lettered": len(frame.rejects)},
+        )
 
+
+    @dg.asset(
+        partitions_def=partitions.days,
+        group_name="walmart",
+        description="Available and reserved quantity per SKU and ship node (snapshot taken when materialized).",
+        metadata=column_schema(InventorySnapshot),
+        kinds={"pandas"},
+        pool="walmart_api",
+    )
+    def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
+        start, _ = window_of(context)
+        snapshot: Validated = inventory_frame(start.date(), list(walmart.client().iter_inventories()))
+        meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects, context.partition_key)
+        context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), **meta})
+        return snapshot.valid
+
+    return WalmartAssets(orders=walmart_orders, returns=walmart_returns, settlements=walmart_settlements,
+                         inventory=walmart_inventory)
+
+
+def _report_day(report_date: str) -> datetime:
     return datetime.strptime(report_date, "%m%d%Y").replace(tzinfo=UTC)
 
 

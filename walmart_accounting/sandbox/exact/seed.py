@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from walmart_accounting.sandbox.exact.model import EPOCH, Division
+from walmart_accounting.sandbox.seller import SyntheticSeller
 
 
 class SeedMixin:
@@ -109,26 +110,11 @@ class SeedMixin:
         return list(out.values())
 
 
-def _seller_skus(options) -> list[Any] | None:
-    """The synthetic seller's SKUs, when the seller module is there (it is optional for this emulator)."""
-    start, days = getattr(options, "seller_start", None), getattr(options, "seller_days", None)
-    return _cached_seller_skus(options.seed, start, days)
+def _seller_skus(options) -> list[Any]:
+    """The synthetic seller's SKUs (the items the seeded division stocks)."""
+    return _cached_seller_skus(options.seed, options.seller_start, options.seller_days)
 
 
 @lru_cache(maxsize=8)
-def _cached_seller_skus(seed: int, start: date | None, days: int | None) -> list[Any] | None:
-    # Local on purpose (there is no cycle to hide): the seller is optional here, so any failure to import or
-    # build it leaves the division without seeded items, and it is only loaded when no items are passed.
-    try:
-        from walmart_accounting.sandbox.seller import SyntheticSeller  # type: ignore[import-not-found]
-    except Exception:
-        return None
-    attempts = [lambda: SyntheticSeller(seed)]
-    if start is not None and days is not None:
-        attempts.insert(0, lambda: SyntheticSeller(seed, start, days))
-    for make in attempts:
-        try:
-            return list(make().skus)
-        except Exception:
-            continue
-    return None
+def _cached_seller_skus(seed: int, start: date, days: int) -> list[Any]:
+    return list(SyntheticSeller(seed=seed, start=start, days=days).skus)

@@ -1,4 +1,5 @@
-"""Document assets per ledger: Walmart frames become the ledger's invoices, credit notes and settlement documents."""
+"""Document assets of one ledger: Walmart frames become its invoices, credit notes and settlement documents."""
+
 
 import dagster as dg
 import pandas as pd
@@ -6,8 +7,9 @@ import pandas as pd
 from walmart_accounting.defs.dead_letters import keep_rejects
 from walmart_accounting.defs.frames import column_schema, combined, per_partition
 from walmart_accounting.defs.resources import MappingResource, StoreResource
-from walmart_accounting.defs.walmart.partitions import days, order_hours, settlement_reports
-from walmart_accounting.domain.config import MappingConfig, PostingMode
+from walmart_accounting.defs.walmart.assets import WalmartAssets
+from walmart_accounting.defs.walmart.partitions import WalmartPartitions
+from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.money import format_cents
 from walmart_accounting.schemas.documents import DocumentLine
 from walmart_accounting.transform import documents as docs
@@ -18,8 +20,12 @@ from walmart_accounting.transform.reconcile import (
     settlement_balance,
 )
 
+NO_ORDER_REFUNDS = pd.DataFrame(columns=["purchase_order_id", "line_number", "sku", "refund_id", "return_order_id",
+                                         "refund_reason", "currency", "product_cents", "product_tax_cents",
+                                         "shipping_cents", "shipping_tax_cents"])
 
-def _finish(context, store: StoreResource, source: str, result: "docs.DocumentResult", partition_key: str | None,
+
+def _finish(context, store: StoreResource, source: str, result: docs.DocumentResult, partition_key: str | None,
             config: MappingConfig, ledger: str) -> tuple[pd.DataFrame, dict]:
     converted = docs.convert_currency(result.documents, config, ledger, None)
     rejects = pd.concat([result.rejects, converted.rejects], ignore_index=True)
@@ -48,96 +54,99 @@ def _balance_check(name: str, balance) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=name, passed=balance.ties_out, metadata=balance.as_metadata())
 
 
-def per_order_assets(ledger: str) -> list:
-    """Invoices per purchase order, credit notes per return, and per-settlement payments, fee bill and transfer."""
-    group = f"{ledger}_documents"
+def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
+    """One invoice per fully shipped purchase order of the hour (per_order mode)."""
+    name = f"{ledger}_sales_invoices"
 
     @dg.asset(
-        name=f"{ledger}_sales_invoices", partitions_def=order_hours, backfill_policy=dg.BackfillPolicy.single_run(),
-        ins={"orders": dg.AssetIn("walmart_orders")}, group_name=group, kinds={"pandas"},
+        name=name, partitions_def=partitions.order_hours, backfill_policy=dg.BackfillPolicy.single_run(),
+        ins={"orders": dg.AssetIn(walmart.order_lines_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
-        check_specs=[dg.AssetCheckSpec("invoices_match_walmart", asset=f"{ledger}_sales_invoices",
+        check_specs=[dg.AssetCheckSpec("invoices_match_walmart", asset=name,
                                        description="Each invoice equals its purchase order's Walmart charges to the cent.")],
     )
     def sales_invoices(context: dg.AssetExecutionContext, orders, mapping: MappingResource, store: StoreResource):
         lines = combined(orders)
         config = mapping.load()
-        frame, meta = _finish(context, store, f"{ledger}_sales_invoices", docs.sales_invoices(lines, config, ledger),
+        frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger),
                               context.partition_key_range.start, config, ledger)
         order_time = lines.drop_duplicates("purchase_order_id").set_index("purchase_order_id")["order_date"]
         yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time)),
                         metadata=meta)
         yield _differences_check("invoices_match_walmart", invoice_differences(frame, lines), frame)
 
+    return sales_invoices
+
+
+def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
+    """One credit note per refunded return of the day, linked to its invoice (per_order mode)."""
+    name = f"{ledger}_credit_notes"
+
     @dg.asset(
-        name=f"{ledger}_credit_notes", partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run(),
-        ins={"returns": dg.AssetIn("walmart_returns"), "returned_orders": dg.AssetIn("walmart_returned_orders")},
-        group_name=group, kinds={"pandas"}, metadata=column_schema(DocumentLine),
+        name=name, partitions_def=partitions.days, backfill_policy=dg.BackfillPolicy.single_run(),
+        ins={"returns": dg.AssetIn(walmart.return_lines_key), "returned_orders": dg.AssetIn(walmart.returned_orders_key)},
+        group_name=f"{ledger}_documents", kinds={"pandas"}, metadata=column_schema(DocumentLine),
         description=f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
-        check_specs=[dg.AssetCheckSpec("credit_notes_match_refunds", asset=f"{ledger}_credit_notes",
+        check_specs=[dg.AssetCheckSpec("credit_notes_match_refunds", asset=name,
                                        description="Each credit note equals what Walmart refunded on its return.")],
     )
     def credit_notes(context: dg.AssetExecutionContext, returns, returned_orders, mapping: MappingResource,
                      store: StoreResource):
         return_lines, order_lines = combined(returns), combined(returned_orders)
         config = mapping.load()
-        no_refunds = pd.DataFrame(columns=["purchase_order_id", "line_number", "sku", "refund_id", "return_order_id",
-                                           "refund_reason", "currency", "product_cents", "product_tax_cents",
-                                           "shipping_cents", "shipping_tax_cents"])
-        result = docs.credit_notes(return_lines, no_refunds, order_lines, config, ledger)
-        frame, meta = _finish(context, store, f"{ledger}_credit_notes", result, context.partition_key_range.start,
-                              config, ledger)
+        result = docs.credit_notes(return_lines, NO_ORDER_REFUNDS, order_lines, config, ledger)
+        frame, meta = _finish(context, store, name, result, context.partition_key_range.start, config, ledger)
         return_time = return_lines.drop_duplicates("return_order_id").set_index("return_order_id")["return_date"]
         yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time)),
                         metadata=meta)
         yield _differences_check("credit_notes_match_refunds", credit_note_differences(frame, return_lines), frame)
 
+    return credit_notes
+
+
+def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
+    """Per settlement: payments of invoices and refunds from clearing, the fee bill and the payout transfer (per_order)."""
+    name = f"{ledger}_settlement_documents"
+
     @dg.asset(
-        name=f"{ledger}_settlement_documents", partitions_def=settlement_reports,
-        ins={"rows": dg.AssetIn("walmart_settlements")}, group_name=group, kinds={"pandas"},
+        name=name, partitions_def=partitions.settlement_reports,
+        ins={"rows": dg.AssetIn(walmart.settlements_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} payments of invoices and refunds from the clearing account, "
                     "the fee bill, and the transfer of the payout to the bank.",
-        check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=f"{ledger}_settlement_documents",
+        check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=name,
                                        description="Payments − fee bill = payout = transfer, to the cent.")],
     )
     def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                              store: StoreResource):
         config = mapping.load()
-        frame, meta = _finish(context, store, f"{ledger}_settlement_documents",
-                              docs.settlement_documents(rows, config, ledger), context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, name, docs.settlement_documents(rows, config, ledger),
+                              context.partition_key, config, ledger)
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("settlement_ties_out", settlement_balance(frame, rows))
 
-    return [sales_invoices, credit_notes, settlement_documents]
+    return settlement_documents
 
 
-def summary_assets(ledger: str) -> list:
-    """One invoice per settlement and accounting month, its payment, and the transfer of the payout."""
+def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
+    """One invoice per settlement and accounting month, its payment, and the payout transfer (settlement_summary)."""
+    name = f"{ledger}_settlement_summary"
 
     @dg.asset(
-        name=f"{ledger}_settlement_summary", partitions_def=settlement_reports,
-        ins={"rows": dg.AssetIn("walmart_settlements")}, group_name=f"{ledger}_documents", kinds={"pandas"},
+        name=name, partitions_def=partitions.settlement_reports,
+        ins={"rows": dg.AssetIn(walmart.settlements_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
-        check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=f"{ledger}_settlement_summary",
+        check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=name,
                                        description="The summary invoices total the payout; the transfer moves exactly the payout.")],
     )
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                            store: StoreResource):
         config = mapping.load()
-        frame, meta = _finish(context, store, f"{ledger}_settlement_summary",
-                              docs.settlement_summary(rows, config, ledger), context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, name, docs.settlement_summary(rows, config, ledger),
+                              context.partition_key, config, ledger)
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("summary_ties_out", settlement_balance(frame, rows))
 
-    return [settlement_summary]
-
-
-def ledger_definitions(config: MappingConfig) -> list:
-    """The document assets of every enabled ledger, in its posting mode."""
-    out: list = []
-    for name, ledger in config.enabled_ledgers().items():
-        out += per_order_assets(name) if ledger.posting_mode is PostingMode.PER_ORDER else summary_assets(name)
-    return out
+    return settlement_summary

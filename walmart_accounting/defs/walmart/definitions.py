@@ -1,0 +1,22 @@
+"""The Walmart domain's definitions: its assets, jobs, refresh schedules and the settlement-report sensor."""
+
+import dagster as dg
+
+from walmart_accounting.defs.walmart.assets import WalmartAssets, build_walmart_assets
+from walmart_accounting.defs.walmart.jobs import walmart_jobs
+from walmart_accounting.defs.walmart.partitions import WalmartPartitions
+from walmart_accounting.defs.walmart.schedules import refresh_schedules
+from walmart_accounting.defs.walmart.sensors import settlement_sensor
+
+
+def walmart_definitions(partitions: WalmartPartitions) -> tuple[dg.Definitions, WalmartAssets]:
+    """The domain's Definitions, and its assets for the ledgers built on them."""
+    assets = build_walmart_assets(partitions)
+    orders_job, returns_job, settlements_job = walmart_jobs(assets)
+    defs = dg.Definitions(
+        assets=assets.all,
+        jobs=[orders_job, returns_job, settlements_job],
+        schedules=refresh_schedules(orders_job, returns_job, partitions.order_hours, partitions.days),
+        sensors=[settlement_sensor(settlements_job)],
+    )
+    return defs, assets

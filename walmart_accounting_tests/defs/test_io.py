@@ -1,0 +1,54 @@
+"""Frames between runs: Parquet per partition, a range run included, exact cents and UTC times read back unchanged."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+import pyarrow.parquet as pq
+
+from walmart_accounting.defs.frames import per_partition
+from walmart_accounting.defs.io import FrameIOManager
+from walmart_accounting.defs.walmart.partitions import range_tags
+
+days = dg.DailyPartitionsDefinition(start_date="2026-07-01", timezone="UTC")
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "purchase_order_id": ["PO-1", "PO-2", "PO-3"],
+        # beyond float's exact range: a float anywhere on the way would change the last digits
+        "amount_cents": pd.Series([9_007_199_254_740_993, -5, 0], dtype="int64"),
+        "order_date": pd.to_datetime(["2026-07-01T10:00:00Z", "2026-07-02T23:59:59Z", "2026-07-02T00:00:00Z"], utc=True),
+    })
+
+
+@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
+def lines(context: dg.AssetExecutionContext):
+    return per_partition(context, _frame(), "order_date")
+
+
+@dg.asset(partitions_def=days)
+def downstream(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines
+
+
+def test_a_range_run_writes_one_parquet_file_per_partition_and_reads_back_exactly(tmp_path):
+    io_manager = FrameIOManager(base_dir=str(tmp_path / "frames"))
+    with dg.instance_for_test() as instance:
+        job = dg.define_asset_job("lines_job", selection=[lines])
+        defs = dg.Definitions(assets=[lines], jobs=[job], resources={"io_manager": io_manager})
+        assert defs.resolve_job_def("lines_job").execute_in_process(
+            instance=instance, tags=range_tags("2026-07-01", "2026-07-02")).success
+        files = sorted(p.name for p in (tmp_path / "frames" / "lines").iterdir())
+        assert files == ["2026-07-01.parquet", "2026-07-02.parquet"]
+        table = pq.read_table(tmp_path / "frames" / "lines" / "2026-07-02.parquet")  # what an analyst opens
+        assert table.num_rows == 2 and str(table.schema.field("amount_cents").type) == "int64"
+
+        result = dg.materialize([downstream, lines.to_source_asset()], partition_key="2026-07-02", instance=instance,
+                                resources={"io_manager": io_manager})
+        frame = result.output_for_node("downstream")
+    assert frame["amount_cents"].dtype == "int64" and list(frame["amount_cents"]) == [-5, 0]
+    assert str(frame["order_date"].dt.tz) == "UTC"
+    assert frame["order_date"].iloc[0] == datetime(2026, 7, 2, 23, 59, 59, tzinfo=UTC)
+    first = pd.read_parquet(tmp_path / "frames" / "lines" / "2026-07-01.parquet")
+    assert first["amount_cents"].tolist() == [9_007_199_254_740_993]
