@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Iterable, Sequence
 
 # ISO 4217 minor-unit exponents for the currencies a Walmart seller and their ledgers use.

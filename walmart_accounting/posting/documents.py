@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from walmart_accounting.domain.documents import DocumentKind
+
 HEADER_COLUMNS = ["ledger", "document_key", "document_kind", "document_date", "currency", "contact_key", "contact_name",
                   "contact_email", "related_key", "settlement_key", "source_ids", "exchange_rate", "rate_source"]
 LINE_COLUMNS = ["line_no", "category", "description", "sku", "item_code", "quantity", "account", "counter_account",
@@ -28,13 +30,24 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class LedgerDocument:
-    """One document for one ledger: header fields and its lines, money in integer cents."""
+    """One document for one ledger: header fields and its lines, money in integer cents.
+
+    `kind` is a DocumentKind (a kind's string value is accepted and converted; an unknown one is refused).
+    """
 
     key: str
-    kind: str
+    kind: DocumentKind
     ledger: str
     header: dict[str, Any]
     lines: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        try:
+            kind = DocumentKind(self.kind)
+        except ValueError:
+            raise ValueError(f"{self.key}: unknown document kind {self.kind!r}; expected one of "
+                             f"{', '.join(DocumentKind)}") from None
+        object.__setattr__(self, "kind", kind)
 
     @property
     def total_cents(self) -> int:
@@ -59,7 +72,8 @@ def documents_from_frame(frame: pd.DataFrame) -> list[LedgerDocument]:
     for key, group in ordered.groupby("document_key", sort=True):
         first = group.iloc[0]
         header = {c: _plain(first[c]) for c in HEADER_COLUMNS if c in group.columns}
-        lines = tuple({c: _plain(v) for c, v in row.items()} for row in group[[c for c in LINE_COLUMNS if c in group.columns]].to_dict("records"))
+        line_columns = [c for c in LINE_COLUMNS if c in group.columns]
+        lines = tuple({c: _plain(v) for c, v in row.items()} for row in group[line_columns].to_dict("records"))
         out.append(LedgerDocument(key=str(key), kind=str(first["document_kind"]), ledger=str(first["ledger"]),
                                   header=header, lines=lines))
     return out

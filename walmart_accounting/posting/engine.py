@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol, Sequence
 
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError, TransportError
+from walmart_accounting.domain.documents import DocumentKind
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.store.store import DEFAULT_LEASE, Claim, ClaimOutcome, Store
 
 log = logging.getLogger("walmart_accounting.posting")
 
-POSTING_ORDER = ["sales_invoice", "credit_note", "fee_bill", "payment", "transfer", "stock_adjustment"]
+# Documents others refer to go first: a payment needs its invoice or credit note, a transfer its payments.
+# Every DocumentKind has a place (the engine's tests check it).
+POSTING_ORDER: tuple[DocumentKind, ...] = (
+    DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE, DocumentKind.FEE_BILL, DocumentKind.PAYMENT,
+    DocumentKind.TRANSFER, DocumentKind.STOCK_ADJUSTMENT,
+)
 
 
 @dataclass(frozen=True)
@@ -91,13 +97,12 @@ class PostingEngine:
     def post(self, documents: Sequence[LedgerDocument]) -> PostingReport:
         """Claim, resolve, post and record every document, kind by kind in POSTING_ORDER."""
         report = PostingReport(self.ledger)
-        by_kind: dict[str, list[LedgerDocument]] = {}
+        by_kind: dict[DocumentKind, list[LedgerDocument]] = {}
         for document in documents:
             if document.ledger != self.ledger:
                 raise ValueError(f"{document.key} is for {document.ledger}, not {self.ledger}")
             by_kind.setdefault(document.kind, []).append(document)
-        # Documents others refer to go first: a payment needs its invoice, a transfer its payments.
-        for kind in sorted(by_kind, key=lambda k: POSTING_ORDER.index(k) if k in POSTING_ORDER else len(POSTING_ORDER)):
+        for kind in sorted(by_kind, key=POSTING_ORDER.index):
             report.merge(self._post_kind(by_kind[kind]))
         return report
 
@@ -105,7 +110,8 @@ class PostingEngine:
         report = PostingReport(self.ledger)
         claimed: list[tuple[LedgerDocument, Claim]] = []
         for document in documents:
-            claim = self.store.claim_posting(document.key, self.ledger, document.kind, document.payload_hash, lease=self.lease)
+            claim = self.store.claim_posting(document.key, self.ledger, document.kind.value, document.payload_hash,
+                                             lease=self.lease)
             if claim.outcome is ClaimOutcome.CLAIMED:
                 claimed.append((document, claim))
             elif claim.outcome is ClaimOutcome.ALREADY_POSTED:
@@ -155,7 +161,7 @@ class PostingEngine:
             return
         if len(results) != len(batch):
             raise RuntimeError(f"{self.ledger} adapter returned {len(results)} results for {len(batch)} documents")
-        for (document, claim), result in zip(batch, results):
+        for (document, claim), result in zip(batch, results, strict=True):
             if result.key != document.key:
                 raise RuntimeError(f"{self.ledger} adapter answered {result.key} for {document.key}")
             if result.ok and result.external_id:

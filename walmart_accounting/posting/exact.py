@@ -39,6 +39,7 @@ from typing import Any, Iterable, Sequence
 from walmart_accounting.connectors.errors import NotFoundError, ValidationError
 from walmart_accounting.connectors.exact import ExactClient, account_code, any_of, eq
 from walmart_accounting.domain.config import Ledger, MappingConfig
+from walmart_accounting.domain.documents import DocumentKind
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
@@ -139,24 +140,24 @@ class ExactAdapter:
 
     def find_posted(self, documents: Sequence[LedgerDocument]) -> dict[str, str]:
         """Document key -> Exact GUID for the documents already complete in Exact (YourRef / bank line Description)."""
-        by_kind: dict[str, list[LedgerDocument]] = {}
+        by_kind: dict[DocumentKind, list[LedgerDocument]] = {}
         for document in documents:
             by_kind.setdefault(document.kind, []).append(document)
         found: dict[str, str] = {}
         for kind, docs in by_kind.items():
             keys = [d.key for d in docs]
-            if kind in ("sales_invoice", "credit_note"):
+            if kind in (DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE):
                 if self.cfg.stock_tracked_items:
                     entries = self._lookup_invoices(keys)
                     found.update({k: e.id for k, e in entries.items() if e.status == INVOICE_PROCESSED})
                 else:
                     found.update({k: e.id for k, e in self._lookup_entries(SALES_ENTRIES, keys).items()})
-            elif kind == "fee_bill":
+            elif kind == DocumentKind.FEE_BILL:
                 bills = self._lookup_entries(PURCHASE_ENTRIES, keys)
                 paid = self._lookup_bank_lines(list(bills))
                 # Half-posted (the bill without its payment) is not posted: post_batch finishes it.
                 found.update({k: e.id for k, e in bills.items() if k in paid})
-            elif kind in ("payment", "transfer"):
+            elif kind in (DocumentKind.PAYMENT, DocumentKind.TRANSFER):
                 found.update(self._lookup_bank_lines(keys))
         return found
 
@@ -171,11 +172,13 @@ class ExactAdapter:
 
     def _post_one(self, document: LedgerDocument) -> PostResult:
         post = {
-            "sales_invoice": self._post_sales, "credit_note": self._post_sales, "fee_bill": self._post_fee_bill,
-            "payment": self._post_payment, "transfer": self._post_transfer,
+            DocumentKind.SALES_INVOICE: self._post_sales, DocumentKind.CREDIT_NOTE: self._post_sales,
+            DocumentKind.FEE_BILL: self._post_fee_bill, DocumentKind.PAYMENT: self._post_payment,
+            DocumentKind.TRANSFER: self._post_transfer,
         }.get(document.kind)
         if post is None:
-            return PostResult(document.key, False, error=f"Exact cannot post documents of kind {document.kind!r}")
+            return PostResult(document.key, False,
+                              error=f"Exact cannot post documents of kind {document.kind.value!r}")
         try:
             external_id = post(document)
         except _Refused as exc:
@@ -192,7 +195,7 @@ class ExactAdapter:
     def _post_sales(self, document: LedgerDocument) -> str:
         if self.cfg.stock_tracked_items:
             return self._post_sales_invoice(document)
-        credit = document.kind == "credit_note"
+        credit = document.kind == DocumentKind.CREDIT_NOTE
         sign = -1 if credit else 1  # credit notes arrive with positive lines; Exact wants them negative
         currency = self._currency(document)
         gl = self._gl_accounts(document, [line["account"] for line in document.lines])
@@ -233,7 +236,7 @@ class ExactAdapter:
 
     def _post_sales_invoice(self, document: LedgerDocument) -> str:
         """Stock-tracked items: a sales invoice with an item on every line, then processed (printed) into the ledger."""
-        credit = document.kind == "credit_note"
+        credit = document.kind == DocumentKind.CREDIT_NOTE
         sign = -1 if credit else 1
         currency = self._currency(document)
         missing = [f"line {line.get('line_no')} ({line.get('description')})" for line in document.lines
@@ -586,7 +589,7 @@ class ExactAdapter:
 
     @staticmethod
     def _description(document: LedgerDocument) -> str:
-        label = {"sales_invoice": "sales", "credit_note": "credit note", "fee_bill": "fees"}.get(document.kind,
-                                                                                              document.kind)
+        label = {DocumentKind.SALES_INVOICE: "sales", DocumentKind.CREDIT_NOTE: "credit note",
+                 DocumentKind.FEE_BILL: "fees"}.get(document.kind, document.kind.value)
         source = document.header.get("source_ids") or document.header.get("settlement_key") or document.key
         return _text(f"Walmart {label} {source}") or document.key

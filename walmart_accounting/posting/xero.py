@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterable, Sequence
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError
 from walmart_accounting.connectors.xero import ElementResult, XeroClient, where_literal
 from walmart_accounting.domain.config import ContactStrategy, MappingConfig
+from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money, MoneyError
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
@@ -135,22 +136,22 @@ class XeroAdapter:
 
     def find_posted(self, documents: Sequence[LedgerDocument]) -> dict[str, str]:
         """Document key -> Xero id for the documents Xero already holds (VOIDED/DELETED ones do not count)."""
-        by_kind: dict[str, list[str]] = {}
+        by_kind: dict[DocumentKind, list[str]] = {}
         for document in documents:
             by_kind.setdefault(document.kind, []).append(document.key)
         found: dict[str, str] = {}
         for kind, keys in by_kind.items():
             keys = list(dict.fromkeys(keys))
-            if kind == "sales_invoice":
+            if kind == DocumentKind.SALES_INVOICE:
                 hits = self._invoices_by_number(keys, types=("ACCREC",))
                 found.update({k: hits[_casefold(k)]["InvoiceID"] for k in keys if _casefold(k) in hits})
-            elif kind == "credit_note":
+            elif kind == DocumentKind.CREDIT_NOTE:
                 hits = self._credit_notes_by_number(keys, types=("ACCRECCREDIT",))
                 found.update({k: hits[_casefold(k)]["CreditNoteID"] for k in keys if _casefold(k) in hits})
-            elif kind == "payment":
+            elif kind == DocumentKind.PAYMENT:
                 hits = self._payments_by_reference(keys)
                 found.update({k: hits[_casefold(k)]["PaymentID"] for k in keys if _casefold(k) in hits})
-            elif kind == "fee_bill":
+            elif kind == DocumentKind.FEE_BILL:
                 bills = self._invoices_by_number(keys, types=("ACCPAY",))
                 credits = self._credit_notes_by_number(keys, types=("ACCPAYCREDIT",))
                 for key in keys:
@@ -160,7 +161,7 @@ class XeroAdapter:
                         found[key] = bill["InvoiceID"]
                     elif credit is not None and _settled(credit, "RemainingCredit"):
                         found[key] = credit["CreditNoteID"]
-            elif kind == "transfer":
+            elif kind == DocumentKind.TRANSFER:
                 hits = self._transfers_by_reference(keys)
                 found.update({k: hits[_casefold(k)]["BankTransferID"] for k in keys if _casefold(k) in hits})
         return found
@@ -175,14 +176,14 @@ class XeroAdapter:
             return []
         kinds = {d.kind for d in documents}
         if len(kinds) != 1:
-            raise ValueError(f"post_batch takes documents of one kind, got {sorted(kinds)}")
+            raise ValueError(f"post_batch takes documents of one kind, got {sorted(k.value for k in kinds)}")
         kind = kinds.pop()
         handler: Callable[[list[LedgerDocument]], dict[str, PostResult]] | None = {
-            "sales_invoice": self._post_sales_invoices,
-            "credit_note": self._post_credit_notes,
-            "payment": self._post_payments,
-            "fee_bill": self._post_fee_bills,
-            "transfer": self._post_transfers,
+            DocumentKind.SALES_INVOICE: self._post_sales_invoices,
+            DocumentKind.CREDIT_NOTE: self._post_credit_notes,
+            DocumentKind.PAYMENT: self._post_payments,
+            DocumentKind.FEE_BILL: self._post_fee_bills,
+            DocumentKind.TRANSFER: self._post_transfers,
         }.get(kind)
         if handler is None:
             return [PostResult(d.key, False, error=f"{kind} documents are not posted to Xero") for d in documents]
@@ -282,7 +283,7 @@ class XeroAdapter:
             for chunk in _chunks(missing, self.batch_size):
                 elements = [self._contact_payload(c, unique_name=attempt == 2) for c in chunk]
                 answers = self.client.create("Contacts", elements, document_keys=[c.number for c in chunk])
-                for contact, answer in zip(chunk, answers):
+                for contact, answer in zip(chunk, answers, strict=True):
                     number = _casefold(contact.number)
                     if answer.ok and answer.element.get("ContactID"):
                         result[number] = self._contact_ids[number] = answer.element["ContactID"]
@@ -452,7 +453,7 @@ class XeroAdapter:
             return results
         answers = self.client.create(collection, [p for _, p in sendable], document_keys=[d.key for d, _ in sendable])
         taken: list[str] = []
-        for (document, _), answer in zip(sendable, answers):
+        for (document, _), answer in zip(sendable, answers, strict=True):
             if answer.ok and answer.element.get(id_field):
                 results[document.key] = PostResult(document.key, True, external_id=answer.element[id_field])
             else:
@@ -509,7 +510,7 @@ class XeroAdapter:
         if sendable:
             answers = self.client.create("Payments", [p for _, p in sendable],
                                          document_keys=[d.key for d, _ in sendable])
-            for (document, _), answer in zip(sendable, answers):
+            for (document, _), answer in zip(sendable, answers, strict=True):
                 if answer.ok and answer.element.get("PaymentID"):
                     results[document.key] = PostResult(document.key, True, external_id=answer.element["PaymentID"])
                 else:
@@ -526,7 +527,7 @@ class XeroAdapter:
         line = document.lines[0]
         cents = int(line["amount_cents"]) + int(line.get("tax_cents") or 0)
         currency = self._currency(document)
-        refund = line.get("category") == "refund"
+        refund = line.get("category") == LineCategory.REFUND
         if cents == 0:
             raise _Refused(f"{document.key}: payment of zero")
         if refund and cents > 0:
@@ -621,7 +622,7 @@ class XeroAdapter:
         if sendable:
             answers = self.client.create("Payments", [p for _, p in sendable],
                                          document_keys=[d.key + PAYMENT_SUFFIX for d, _ in sendable])
-            for (document, _), answer in zip(sendable, answers):
+            for (document, _), answer in zip(sendable, answers, strict=True):
                 _, xero_id, _ = existing[document.key]
                 if answer.ok:
                     results[document.key] = PostResult(document.key, True, external_id=xero_id)

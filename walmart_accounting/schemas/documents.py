@@ -4,11 +4,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-DOCUMENT_KINDS = ["sales_invoice", "credit_note", "payment", "fee_bill", "transfer", "stock_adjustment"]
-LINE_CATEGORIES = [
-    "product", "shipping", "discount", "seller_tax", "facilitator_tax", "facilitator_tax_withheld", "fee",
-    "adjustment", "reserve", "refund", "payment", "transfer", "stock",
-]
+from walmart_accounting.domain.documents import DocumentKind, LineCategory
+
+# the string values the frame holds (the kinds and categories are defined in domain.documents)
+DOCUMENT_KINDS = [kind.value for kind in DocumentKind]
+LINE_CATEGORIES = [category.value for category in LineCategory]
 
 
 class DocumentLine(pa.DataFrameModel):

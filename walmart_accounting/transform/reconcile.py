@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from walmart_accounting.domain.documents import DocumentKind
 from walmart_accounting.domain.money import format_cents
 
 CHARGE_COLUMNS = ["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents", "discount_cents",
@@ -55,20 +56,23 @@ def settlement_balance(documents: pd.DataFrame, settlement_rows: pd.DataFrame) -
     payout = int(settlement_rows.loc[settlement_rows["transaction_type"] == "PaymentSummary", "amount_cents"].sum())
     totals = document_totals(documents)
     by_kind = totals.groupby("document_kind")["total_cents"].sum()
-    invoices = int(by_kind.get("sales_invoice", 0)) if "sales_invoice" in by_kind.index else None
+    invoice = DocumentKind.SALES_INVOICE.value
+    invoices = int(by_kind.get(invoice, 0)) if invoice in by_kind.index else None
     return SettlementBalance(
         payout_cents=payout,
-        payments_cents=int(by_kind.get("payment", 0)),
-        fee_bills_cents=int(by_kind.get("fee_bill", 0)),
+        payments_cents=int(by_kind.get(DocumentKind.PAYMENT.value, 0)),
+        fee_bills_cents=int(by_kind.get(DocumentKind.FEE_BILL.value, 0)),
         invoices_cents=invoices,
-        transfer_cents=int(by_kind.get("transfer", 0)),
+        transfer_cents=int(by_kind.get(DocumentKind.TRANSFER.value, 0)),
         documents=len(totals),
     )
 
 
 def invoice_differences(invoices: pd.DataFrame, order_lines: pd.DataFrame) -> pd.DataFrame:
     """Invoices whose total differs from their purchase order's Walmart charges (fully shipped or cancelled lines)."""
-    totals = document_totals(invoices[invoices["document_kind"] == "sales_invoice"]) if len(invoices) else document_totals(invoices)
+    if len(invoices):
+        invoices = invoices[invoices["document_kind"] == DocumentKind.SALES_INVOICE.value]
+    totals = document_totals(invoices)
     if totals.empty:
         return pd.DataFrame(columns=["document_key", "invoice_cents", "walmart_cents"])
     lines = order_lines.assign(charges=order_lines[CHARGE_COLUMNS].sum(axis=1))
@@ -79,13 +83,17 @@ def invoice_differences(invoices: pd.DataFrame, order_lines: pd.DataFrame) -> pd
     walmart = comparable[comparable["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
     totals["purchase_order_id"] = totals["document_key"].str.removeprefix("WM-")
     totals = totals[~totals["purchase_order_id"].isin(partial)]
-    compared = totals.assign(walmart_cents=totals["purchase_order_id"].map(walmart)).rename(columns={"total_cents": "invoice_cents"})
-    return compared[compared["walmart_cents"].ne(compared["invoice_cents"])][["document_key", "invoice_cents", "walmart_cents"]]
+    compared = totals.assign(walmart_cents=totals["purchase_order_id"].map(walmart)).rename(
+        columns={"total_cents": "invoice_cents"})
+    return compared[compared["walmart_cents"].ne(compared["invoice_cents"])][
+        ["document_key", "invoice_cents", "walmart_cents"]]
 
 
 def credit_note_differences(credit_notes: pd.DataFrame, return_lines: pd.DataFrame) -> pd.DataFrame:
     """Credit notes whose total differs from what Walmart refunded on the return (refund less fees kept back)."""
-    totals = document_totals(credit_notes[credit_notes["document_kind"] == "credit_note"]) if len(credit_notes) else document_totals(credit_notes)
+    if len(credit_notes):
+        credit_notes = credit_notes[credit_notes["document_kind"] == DocumentKind.CREDIT_NOTE.value]
+    totals = document_totals(credit_notes)
     if totals.empty:
         return pd.DataFrame(columns=["document_key", "credit_note_cents", "walmart_cents"])
     refunded = return_lines[return_lines["refunded"]]
@@ -95,4 +103,5 @@ def credit_note_differences(credit_notes: pd.DataFrame, return_lines: pd.DataFra
     returns_only = totals[totals["document_key"].str.startswith("WM-RET-")]
     compared = returns_only.assign(walmart_cents=returns_only["return_order_id"].map(walmart)).rename(
         columns={"total_cents": "credit_note_cents"})
-    return compared[compared["walmart_cents"].ne(compared["credit_note_cents"])][["document_key", "credit_note_cents", "walmart_cents"]]
+    return compared[compared["walmart_cents"].ne(compared["credit_note_cents"])][
+        ["document_key", "credit_note_cents", "walmart_cents"]]

@@ -460,10 +460,10 @@ def order_frames(orders: list[dict]) -> tuple[Validated, Validated]:
             order_rejects.append(_reject(_record_key(_unwrap(order), "purchaseOrderId", "orders", position),
                                          str(exc), order))
             continue
-        for row, amounts in zip(lines, per_line):
+        for row, amounts in zip(lines, per_line, strict=True):
             line_amounts += [(len(line_rows), bucket, cents) for bucket, cents in amounts]
             line_rows.append(row)
-        for row, amounts in zip(refunds, refund_charges):
+        for row, amounts in zip(refunds, refund_charges, strict=True):
             refund_amounts += [(len(refund_rows), bucket, cents) for bucket, cents in amounts]
             refund_rows.append(row)
         refund_rejects += bad_refunds
@@ -660,7 +660,7 @@ def return_frame(returns: list[dict]) -> Validated:
         except _Bad as exc:
             rejects.append(_reject(_record_key(ret, "returnOrderId", "returns", position), str(exc), ret))
             continue
-        for row, unit_amounts in zip(lines, per_unit):
+        for row, unit_amounts in zip(lines, per_unit, strict=True):
             amounts += [(len(rows), bucket, cents) for bucket, cents in unit_amounts]
             rows.append(row)
     if not rows:
@@ -699,12 +699,13 @@ def return_order_map(order_refunds: pd.DataFrame, return_lines: pd.DataFrame) ->
         lines = return_lines.dropna(subset=["purchase_order_id", "purchase_order_line_number", "return_order_id"])
         if "return_date" in lines.columns:
             lines = lines.sort_values(["return_date", "return_order_id"], kind="stable")
-        found.update(zip(zip(lines["purchase_order_id"].astype(str), lines["purchase_order_line_number"].astype(str)),
-                         lines["return_order_id"].astype(str)))
+        found.update(zip(zip(lines["purchase_order_id"].astype(str), lines["purchase_order_line_number"].astype(str),
+                             strict=True),
+                         lines["return_order_id"].astype(str), strict=True))
     if order_refunds is not None and len(order_refunds):
         refunds = order_refunds.dropna(subset=["purchase_order_id", "line_number", "return_order_id"])
-        found.update(zip(zip(refunds["purchase_order_id"].astype(str), refunds["line_number"].astype(str)),
-                         refunds["return_order_id"].astype(str)))
+        found.update(zip(zip(refunds["purchase_order_id"].astype(str), refunds["line_number"].astype(str), strict=True),
+                         refunds["return_order_id"].astype(str), strict=True))
     return found
 
 
@@ -736,7 +737,7 @@ def _join_reasons(index: pd.Index, *checks: pd.Series) -> pd.Series:
 def _money_cells(amounts: pd.Series, currencies: pd.Series, label: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(cents, error message) per cell: exact conversion, refusing amounts that would need rounding."""
     cents, errors = [], []
-    for amount, currency, name in zip(amounts, currencies, label):
+    for amount, currency, name in zip(amounts, currencies, label, strict=True):
         try:
             if not amount:
                 raise MoneyError("is empty")
@@ -826,7 +827,7 @@ def settlement_frame(report_date: str, rows: list[dict[str, str]],
     frame["currency"] = currency
     frame["amount_cents"] = cents
     lookup = return_order_ids or {}
-    keys = zip(frame["purchase_order_id"], frame["purchase_order_line"])
+    keys = zip(frame["purchase_order_id"], frame["purchase_order_line"], strict=True)
     frame["return_order_id"] = pd.Series([lookup.get((po, ln)) if po is not None else None for po, ln in keys],
                                          index=frame.index, dtype="object").where(ttype == "Refund", None)
 

@@ -32,14 +32,14 @@ def test_allocation_sums_to_the_total(total, ws):
 def test_allocation_is_proportional_within_one_cent(total, ws):
     parts = allocate_minor(total, ws)
     weight_sum = sum(ws)
-    for part, w in zip(parts, ws):
+    for part, w in zip(parts, ws, strict=True):
         exact = Decimal(total) * w / weight_sum
         assert abs(Decimal(part) - exact) < 1
 
 
 @given(cents, weights)
 def test_zero_weight_gets_nothing(total, ws):
-    for part, w in zip(allocate_minor(total, ws), ws):
+    for part, w in zip(allocate_minor(total, ws), ws, strict=True):
         if w == 0:
             assert part == 0
 

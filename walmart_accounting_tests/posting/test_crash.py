@@ -50,7 +50,7 @@ def test_a_process_killed_after_posting_leaves_nothing_to_duplicate(tmp_path, mo
                "WALMART_ACCOUNTING_SECRET_KEY": Fernet.generate_key().decode()}
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        store = Store.open()
+        store = Store.open(migrate=True)
         connect_flow(xero_client_from_env(store), 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
 
         child = multiprocessing.get_context("spawn").Process(target=_post_then_die, args=(env, documents))

@@ -8,8 +8,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from walmart_accounting.connectors.errors import AuthError, ServerError, TransportError
+from walmart_accounting.domain.documents import DocumentKind
 from walmart_accounting.posting.documents import LedgerDocument
-from walmart_accounting.posting.engine import PostingEngine, PostResult
+from walmart_accounting.posting.engine import POSTING_ORDER, PostingEngine, PostResult
 from walmart_accounting.store.store import Store
 
 
@@ -60,7 +61,7 @@ def doc(key: str, kind: str = "sales_invoice", amount: int = 1999, related: str 
 @pytest.fixture
 def store(database_url, monkeypatch):
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    store = Store.open(database_url)
+    store = Store.open(database_url, migrate=True)
     yield store
     store.dispose()
 
@@ -175,3 +176,17 @@ def test_invoices_are_posted_before_the_payments_that_pay_them(store):
     payment = doc("WM-SET-20261023-10242026-P-12", kind="payment", related="WM-12")
     report = PostingEngine(store, ledger).post([payment, doc("WM-12")])  # payment key sorts first
     assert set(report.posted) == {"WM-12", "WM-SET-20261023-10242026-P-12"} and report.waiting == {}
+
+
+def test_every_document_kind_has_one_place_in_the_posting_order():
+    assert sorted(POSTING_ORDER) == sorted(DocumentKind) and len(set(POSTING_ORDER)) == len(POSTING_ORDER)
+    # what a document refers to goes first
+    assert POSTING_ORDER.index(DocumentKind.SALES_INVOICE) < POSTING_ORDER.index(DocumentKind.PAYMENT)
+    assert POSTING_ORDER.index(DocumentKind.CREDIT_NOTE) < POSTING_ORDER.index(DocumentKind.PAYMENT)
+    assert POSTING_ORDER.index(DocumentKind.PAYMENT) < POSTING_ORDER.index(DocumentKind.TRANSFER)
+
+
+def test_the_store_records_the_kind_as_its_plain_string(store):
+    PostingEngine(store, FakeLedger()).post([doc("WM-13", kind="credit_note")])
+    [posting] = store.postings("xero")
+    assert posting.document_kind == "credit_note" and type(posting.document_kind) is str

@@ -25,7 +25,7 @@ from walmart_accounting.connectors.http import RetryPolicy
 from walmart_accounting.connectors.tokens import MemoryTokenStore
 from walmart_accounting.domain.config import load_default_config, parse_config
 from walmart_accounting.posting.documents import LedgerDocument, documents_from_frame
-from walmart_accounting.posting.engine import PostingEngine
+from walmart_accounting.posting.engine import POSTING_ORDER, PostingEngine
 from walmart_accounting.posting.exact import ExactAdapter, exact_account_code
 from walmart_accounting.sandbox.seller import SyntheticSeller
 from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
@@ -34,14 +34,13 @@ from walmart_accounting.transform import documents as transform
 from walmart_accounting.transform import walmart
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
-# Dependencies first: a payment needs its invoice in Exact (the engine posts kinds in the order given).
-KIND_ORDER = {"sales_invoice": 0, "credit_note": 1, "fee_bill": 2, "payment": 3, "transfer": 4}
 WHERE = {"sales_invoice": ["SalesEntries"], "credit_note": ["SalesEntries"],
          "fee_bill": ["PurchaseEntries", "BankEntries"], "payment": ["BankEntries"], "transfer": ["BankEntries"]}
 
 
 def in_posting_order(documents) -> list[LedgerDocument]:
-    return sorted(documents, key=lambda d: KIND_ORDER[d.kind])
+    """Dependencies first, as the engine posts them: a payment needs its invoice in Exact."""
+    return sorted(documents, key=lambda d: POSTING_ORDER.index(d.kind))
 
 
 def _mapping(**exact) -> dict:
@@ -64,7 +63,7 @@ def sandbox():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    store = Store.open(f"sqlite:///{tmp_path}/s.sqlite")
+    store = Store.open(f"sqlite:///{tmp_path}/s.sqlite", migrate=True)
     yield store
     store.dispose()
 

@@ -104,7 +104,7 @@ def client(sandbox) -> XeroClient:
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> Store:
     monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
-    opened = Store.open(f"sqlite:///{tmp_path}/s.sqlite")
+    opened = Store.open(f"sqlite:///{tmp_path}/s.sqlite", migrate=True)
     yield opened
     opened.dispose()
 

@@ -52,7 +52,7 @@ def by(frame: pd.DataFrame, **where) -> pd.Series:
 
 
 def reasons(rejects: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(rejects["record_key"], rejects["reason"]))
+    return dict(zip(rejects["record_key"], rejects["reason"], strict=True))
 
 
 # --- minimal records for malformed-data tests ------------------------------------------------------

@@ -1,0 +1,340 @@
+"""Settlement reports: rows classified by what they are, and per settlement the payments, fee bill and transfer (per_order)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from walmart_accounting.domain import keys
+from walmart_accounting.domain.config import FEE_TYPES, Ledger, MappingConfig
+from walmart_accounting.domain.documents import DocumentKind, LineCategory
+from walmart_accounting.transform.documents.common import (
+    DocumentResult,
+    _assemble,
+    _cents,
+    _dedupe,
+    _empty_result,
+    _joined,
+    _key_problems,
+    _keys_for,
+    _local_day,
+    _money_text,
+    _problems,
+    _text,
+)
+
+# Settlement Amount Types (compared case-insensitively) that are the customer's money for an order.
+ORDER_AMOUNT_TYPES = {"product price": "product", "shipping price": "shipping",
+                      "product tax": "product_tax", "shipping tax": "shipping_tax"}
+# Tax Walmart collects as marketplace facilitator and keeps back from the payout.
+WITHHELD_AMOUNT_TYPES = frozenset({"product tax withheld", "shipping tax withheld"})
+RESERVE_TYPES = ("Reserve", "Release Reserve")
+
+FEE_LABELS = {
+    "commission": "Walmart commission",
+    "shipping_label": "Walmart shipping labels",
+    "wfs_fulfillment": "WFS fulfillment fees",
+    "wfs_storage": "WFS storage fees",
+    "wfs_inbound": "WFS inbound transportation",
+    "wfs_removal": "WFS inventory removal",
+    "wfs_return_shipping": "WFS return shipping",
+    "advertising": "Walmart advertising",
+    "review_accelerator": "Review Accelerator",
+    "other_fees": "Other Walmart fees",
+}
+_FEE_ORDER = {name: i for i, name in enumerate(FEE_TYPES)}
+
+
+# ------------------------------------------------------------------------------------------------
+# classification, shared by settlement_documents and settlement_summary
+# ------------------------------------------------------------------------------------------------
+
+
+def classify_settlement_rows(rows: pd.DataFrame, config: MappingConfig) -> pd.DataFrame:
+    """Each row with `kind` (payout | order | withheld | fee | adjustment | reserve | unmapped), `money`
+    (product | shipping | product_tax | shipping_tax for order rows) and `fee_type`.
+
+    The fee type comes from the Transaction Description first (it may be more specific, e.g. "WFS Return
+    Shipping Fee" under the Amount Type "WFS Fee/Reimbursement"), then from the Amount Type.
+    """
+    out = rows.copy()
+    ttype = out["transaction_type"].astype(str)
+    amount_type = _text(out["amount_type"]).str.lower()
+    description = _text(out["transaction_description"]).str.lower()
+    fee_map = {k.strip().lower(): v for k, v in config.fee_types.items()}
+    fee_type = description.map(fee_map)
+    fee_type = fee_type.where(fee_type.notna(), amount_type.map(fee_map))
+    money = amount_type.map(ORDER_AMOUNT_TYPES)
+    order = ttype.isin(["Sale", "Refund"]).to_numpy() & money.notna().to_numpy()
+    kind = np.select(
+        [ttype.eq("PaymentSummary").to_numpy(), ttype.isin(RESERVE_TYPES).to_numpy(), order,
+         amount_type.isin(list(WITHHELD_AMOUNT_TYPES)).fillna(False).to_numpy(dtype=bool),
+         fee_type.notna().to_numpy(), ttype.eq("Dispute Settlement").to_numpy()],
+        ["payout", "reserve", "order", "withheld", "fee", "adjustment"], "unmapped",
+    )
+    out["kind"] = kind
+    out["money"] = money.where(order, None).astype(object)
+    out["fee_type"] = fee_type.where(kind == "fee", None).astype(object)
+    out["amount_cents"] = _cents(out["amount_cents"])
+    return out
+
+
+def _settlements(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per report: period_end, payable_id, settlement_key, payout, deposit day, currency; and key problems."""
+    summary = rows[rows["kind"] == "payout"]
+    report = rows.groupby("report_date", sort=True).agg(
+        period_end=("period_end", "max"), currency=("currency", "first"))
+    paid = summary.groupby("report_date").agg(payout=("amount_cents", "sum"), deposit=("posted_date", "max"),
+                                              summary_end=("period_end", "max"), summary_currency=("currency", "first"))
+    report = report.join(paid)
+    report["has_payout"] = report["payout"].notna()
+    report["payout"] = report["payout"].fillna(0).astype("int64")
+    report["period_end"] = report["summary_end"].where(report["summary_end"].notna(), report["period_end"])
+    report["currency"] = report["summary_currency"].where(report["summary_currency"].notna(), report["currency"])
+    report["period_end"] = _local_day(report["period_end"], "UTC")
+    report["deposit"] = _local_day(report["deposit"].where(report["deposit"].notna(), report["period_end"]), "UTC")
+    report["payable_id"] = report.index.astype(str)
+    report["settlement_key"], errors = _keys_for(keys.settlement_key, report["period_end"].dt.date,
+                                                 report["payable_id"], fallback="WM-SET-?")
+    return report.drop(columns=["summary_end", "summary_currency"]), _key_problems(report["settlement_key"], errors)
+
+
+def _settlement_key_of(report: pd.DataFrame, build: Callable[[date, str], str]) -> pd.Series:
+    """A per-settlement document key (fee bill, transfer) by report_date (a refused key: see the root key's reject)."""
+    found, _ = _keys_for(build, report["period_end"].dt.date, report["payable_id"], fallback="WM-SET-?")
+    return found
+
+
+def _unmapped_reasons(unmapped: pd.DataFrame, group: list[str]) -> pd.DataFrame:
+    """One reason per (group, description, amount type) of rows that map to no fee type."""
+    if unmapped.empty:
+        return pd.DataFrame(columns=[*group, "reason"])
+    frame = unmapped.assign(_d=_text(unmapped["transaction_description"]).fillna(""),
+                            _a=_text(unmapped["amount_type"]).fillna(""))
+    grouped = frame.groupby([*group, "transaction_type", "_d", "_a"], as_index=False, dropna=False).agg(
+        total=("amount_cents", "sum"), rows=("amount_cents", "size"), currency=("currency", "first"))
+    amounts = _money_text(grouped["total"], grouped["currency"])
+    grouped["reason"] = [
+        f"unmapped fee type: {t} row(s) ({n}, total {a}) with description {d!r} and amount type {at!r}: "
+        "neither is in fee_types"
+        for t, n, a, d, at in zip(grouped["transaction_type"], grouped["rows"], amounts, grouped["_d"], grouped["_a"],
+                                  strict=True)
+    ]
+    return grouped[[*group, "reason"]]
+
+
+def _transfers(report: pd.DataFrame, ledger_cfg: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
+    keys_ = _settlement_key_of(report, keys.transfer_key)
+    problems = []
+    missing = ~report["has_payout"]
+    if missing.any():
+        problems.append(_problems(keys_[missing].fillna("WM-SET-?-XFER"),
+                                  "settlement report has no PaymentSummary row: payout unknown, no transfer"))
+    xfer = report[report["has_payout"] & (report["payout"] != 0) & keys_.notna()]
+    lines = pd.DataFrame({
+        "document_key": keys_[xfer.index], "document_kind": DocumentKind.TRANSFER.value, "document_date": xfer["deposit"],
+        "currency": xfer["currency"], "settlement_key": xfer["settlement_key"], "source_ids": xfer["payable_id"],
+        "category": LineCategory.TRANSFER.value, "description": "Walmart payout " + xfer["payable_id"] + " to the bank",
+        "quantity": 1, "account": ledger_cfg.accounts.bank, "counter_account": ledger_cfg.accounts.clearing,
+        "tax_code": ledger_cfg.tax_codes.no_tax, "amount_cents": xfer["payout"], "tax_cents": 0, "_o1": 0,
+    })
+    return lines.reset_index(drop=True), (pd.concat(problems, ignore_index=True) if problems else
+                                          _problems(pd.Series([], dtype=object), []))
+
+
+def _prepare(settlement_rows: pd.DataFrame, config: MappingConfig):
+    rows = settlement_rows.reset_index(drop=True)
+    rows = rows.assign(report_date=rows["report_date"].astype(str))
+    rows = classify_settlement_rows(rows, config)
+    rows["_day"] = _local_day(rows["posted_date"], "UTC")
+    report, problems = _settlements(rows)
+    rows = rows.drop(columns=["period_end"]).merge(report[["period_end", "payable_id", "settlement_key"]],
+                                                   left_on="report_date", right_index=True, how="left")
+    return rows, report, problems
+
+
+# ------------------------------------------------------------------------------------------------
+# settlement documents (per_order)
+# ------------------------------------------------------------------------------------------------
+
+
+def _refund_credit_keys(refund_rows: pd.DataFrame, order_refunds: pd.DataFrame | None) -> pd.DataFrame:
+    """Per refund row: the credit note key (from return_order_id, else derived from a single order refund)."""
+    out = refund_rows.copy()
+    rid = (_text(out["return_order_id"]) if "return_order_id" in out
+           else pd.Series(pd.NA, index=out.index, dtype="string"))
+    refund_id = pd.Series(pd.NA, index=out.index, dtype="string")
+    if order_refunds is not None and len(order_refunds):
+        refunds = _dedupe(order_refunds, ["purchase_order_id", "line_number", "refund_id"])
+        refunds = refunds.assign(purchase_order_id=refunds["purchase_order_id"].astype(str),
+                                 line_number=refunds["line_number"].astype(str))
+        unique = refunds.drop_duplicates(["purchase_order_id", "line_number"], keep=False)
+        unique = unique.set_index(["purchase_order_id", "line_number"])
+        index = pd.MultiIndex.from_arrays([out["purchase_order_id"].astype(str),
+                                           out["purchase_order_line"].astype(str)])
+        their_rid = pd.Series(_text(unique["return_order_id"]).reindex(index).to_numpy(), index=out.index,
+                              dtype="string")
+        their_refund = pd.Series(unique["refund_id"].astype("string").reindex(index).to_numpy(), index=out.index,
+                                 dtype="string")
+        rid = rid.fillna(their_rid)
+        refund_id = their_refund.where(rid.isna())
+    out["_rid"] = rid
+    out["_refund_id"] = refund_id
+    credit = pd.Series(None, index=out.index, dtype=object)
+    has_rid, has_refund = rid.notna().to_numpy(), refund_id.notna().to_numpy()
+    if has_rid.any():
+        found, errors = _keys_for(keys.return_credit_note_key, rid[has_rid].astype(str))
+        credit[has_rid] = found.where(errors.isna(), None)
+    if has_refund.any():
+        found, errors = _keys_for(keys.refund_credit_note_key, out.loc[has_refund, "purchase_order_id"].astype(str),
+                                  refund_id[has_refund].astype(str))
+        credit[has_refund] = found.where(errors.isna(), None)
+    out["credit_key"] = credit
+    return out
+
+
+def settlement_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger: str,
+                         order_refunds: pd.DataFrame | None = None) -> DocumentResult:
+    """Per settlement report: a payment per purchase order, a refund payment per credit note, one fee
+    bill, and the transfer of the payout from the clearing account to the bank.
+
+    Payments total what the Sale rows credited for the PO (product price incl. promotions, product tax,
+    shipping price, shipping tax); refund payments are the Refund rows' price/tax amounts (negative).
+    A refund row without return_order_id gets its credit note from `order_refunds` when exactly one
+    refund matches its PO line; otherwise it is rejected. Everything else goes on the fee bill.
+    """
+    ledger_cfg = config.ledger(ledger)
+    if settlement_rows is None or settlement_rows.empty:
+        return _empty_result()
+    rows, report, key_problems = _prepare(settlement_rows, config)
+    problems = [key_problems]
+    accounts = ledger_cfg.accounts
+    no_tax = ledger_cfg.tax_codes.no_tax
+    parts = []
+
+    # (a) payments of invoices
+    order = rows[rows["kind"] == "order"].copy()
+    order["purchase_order_id"] = _text(order["purchase_order_id"])
+    no_po = order["purchase_order_id"].isna()
+    if no_po.any():
+        bad = order[no_po]
+        problems.append(_problems(bad["settlement_key"] + "-ROW-" + bad["row_number"].astype(str),
+                                  bad["transaction_type"] + " row with amount type " + bad["amount_type"].astype(str)
+                                  + " has no purchase order: it cannot be matched to an invoice or credit note"))
+    sale = order[(order["transaction_type"] == "Sale") & ~no_po]
+    if len(sale):
+        pay = sale.groupby(["report_date", "purchase_order_id"], as_index=False).agg(
+            amount_cents=("amount_cents", "sum"), document_date=("_day", "max"),
+            period_end=("period_end", "first"), payable_id=("payable_id", "first"),
+            settlement_key=("settlement_key", "first"), currency=("currency", "first"))
+        pay = pay[pay["amount_cents"] != 0]
+        pay["document_key"], pay_errors = _keys_for(keys.payment_key, pay["period_end"].dt.date, pay["payable_id"],
+                                                    pay["purchase_order_id"].astype(str), fallback="WM-SET-?")
+        invoice, invoice_errors = _keys_for(keys.invoice_key, pay["purchase_order_id"].astype(str))
+        problems.append(_key_problems(pay["document_key"], pay_errors.fillna(invoice_errors)))
+        parts.append(pd.DataFrame({
+            "document_key": pay["document_key"], "document_kind": DocumentKind.PAYMENT.value,
+            "document_date": pay["document_date"], "currency": pay["currency"], "related_key": invoice,
+            "settlement_key": pay["settlement_key"], "source_ids": pay["purchase_order_id"].astype(str),
+            "category": LineCategory.PAYMENT.value,
+            "description": "Walmart payment of order " + pay["purchase_order_id"].astype(str),
+            "quantity": 1, "account": accounts.clearing, "tax_code": no_tax,
+            "amount_cents": pay["amount_cents"], "tax_cents": 0, "_o1": 0,
+        }))
+
+    # (b) refund payments (negative), one per credit note
+    refund = order[(order["transaction_type"] == "Refund") & ~no_po]
+    if len(refund):
+        refund = _refund_credit_keys(refund, order_refunds)
+        unknown = refund["credit_key"].isna()
+        if unknown.any():
+            bad = refund[unknown].assign(_line=refund.loc[unknown, "purchase_order_line"].astype(str))
+            bad = bad.groupby(["settlement_key", "purchase_order_id", "_line"], as_index=False).agg(
+                amount=("amount_cents", "sum"), currency=("currency", "first"))
+            amounts = _money_text(bad["amount"], bad["currency"])
+            problems.append(_problems(
+                bad["settlement_key"] + "-R-" + bad["purchase_order_id"] + "-" + bad["_line"],
+                [f"refund of {a} on PO {p} line {n}: no return order id and no single order refund to derive "
+                 "its credit note from" for a, p, n in zip(amounts, bad["purchase_order_id"], bad["_line"], strict=True)],
+            ))
+        known = refund[~unknown]
+        if len(known):
+            rp = known.groupby(["report_date", "credit_key"], as_index=False).agg(
+                amount_cents=("amount_cents", "sum"), document_date=("_day", "max"),
+                period_end=("period_end", "first"), payable_id=("payable_id", "first"),
+                settlement_key=("settlement_key", "first"), currency=("currency", "first"))
+            rp = rp.join(_joined(known, ["report_date", "credit_key"], "purchase_order_id").rename("source_ids"),
+                         on=["report_date", "credit_key"])
+            rp = rp[rp["amount_cents"] != 0]
+            rp["document_key"], rp_errors = _keys_for(keys.payment_key, rp["period_end"].dt.date, rp["payable_id"],
+                                                      rp["credit_key"].str.removeprefix("WM-"), fallback="WM-SET-?")
+            problems.append(_key_problems(rp["document_key"], rp_errors))
+            parts.append(pd.DataFrame({
+                "document_key": rp["document_key"], "document_kind": DocumentKind.PAYMENT.value,
+                "document_date": rp["document_date"], "currency": rp["currency"], "related_key": rp["credit_key"],
+                "settlement_key": rp["settlement_key"],
+                "source_ids": rp["credit_key"].str.split("-", n=2).str[2] + "," + rp["source_ids"],
+                "category": LineCategory.REFUND.value, "description": "Walmart refund paid for " + rp["credit_key"],
+                "quantity": 1, "account": accounts.clearing, "tax_code": no_tax,
+                "amount_cents": rp["amount_cents"], "tax_cents": 0, "_o1": 0,
+            }))
+
+    # (c) the fee bill
+    bill_keys = _settlement_key_of(report, keys.fee_bill_key)
+    fees = rows[rows["kind"].isin(["fee", "withheld", "adjustment", "reserve"])].copy()
+    unmapped = rows[rows["kind"] == "unmapped"]
+    if len(unmapped):
+        reasons = _unmapped_reasons(unmapped, ["report_date"])
+        problems.append(_problems(reasons["report_date"].map(bill_keys), reasons["reason"]))
+    if len(fees):
+        fees["_line"] = np.where(fees["kind"] == "fee", "fee:" + fees["fee_type"].fillna(""), fees["kind"])
+        bill = fees.groupby(["report_date", "_line"], as_index=False).agg(
+            settlement_amount=("amount_cents", "sum"), fee_type=("fee_type", "first"), kind=("kind", "first"))
+        bill = bill[bill["settlement_amount"] != 0]
+        bill = bill.merge(report[["period_end", "payable_id", "settlement_key", "currency"]], left_on="report_date",
+                          right_index=True)
+        account = np.select(
+            [bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
+            [accounts.facilitator_tax, accounts.adjustments, accounts.reserve],
+            None)
+        account = pd.Series(account, index=bill.index, dtype=object)
+        account = account.where(account.notna(), bill["fee_type"].map(accounts.fees))
+        description = pd.Series(np.select(
+            [bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
+            ["Marketplace facilitator tax withheld", "Walmart adjustments and dispute settlements",
+             "Walmart reserve held (released when negative)"], ""), index=bill.index, dtype=object)
+        description = description.where(description != "", bill["fee_type"].map(FEE_LABELS))
+        tax_code = np.where(bill["kind"] == "withheld", ledger_cfg.tax_codes.facilitator, no_tax)
+        order_ = np.select([bill["kind"] == "fee", bill["kind"] == "withheld", bill["kind"] == "adjustment"],
+                           [bill["fee_type"].map(_FEE_ORDER).fillna(99).to_numpy(dtype=float), 100, 101], 102)
+        parts.append(pd.DataFrame({
+            "document_key": bill["report_date"].map(bill_keys), "document_kind": DocumentKind.FEE_BILL.value,
+            "document_date": bill["period_end"], "currency": bill["currency"],
+            "contact_key": config.contacts.supplier_number, "contact_name": config.contacts.supplier_name,
+            "settlement_key": bill["settlement_key"], "source_ids": bill["payable_id"],
+            "category": np.select([bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
+                                  [LineCategory.FACILITATOR_TAX_WITHHELD.value, LineCategory.ADJUSTMENT.value,
+                                   LineCategory.RESERVE.value], LineCategory.FEE.value),
+            "description": description, "quantity": 1, "account": account, "tax_code": tax_code,
+            "amount_cents": -bill["settlement_amount"], "tax_cents": 0, "_o1": order_,
+        }))
+
+    # (d) the transfer
+    xfer, xfer_problems = _transfers(report, ledger_cfg)
+    parts.append(xfer)
+    problems.append(xfer_problems)
+
+    filled = [p for p in parts if len(p)]
+    lines = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=["document_key"])
+    sources = _settlement_sources(rows, bill_keys)
+    return _assemble(lines, problems, sources, ledger)
+
+
+def _settlement_sources(rows: pd.DataFrame, bill_keys: pd.Series) -> pd.DataFrame:
+    """The rows behind each fee bill (for the reject record): fee, withheld, adjustment, reserve, unmapped rows."""
+    keep = rows["kind"].isin(["fee", "withheld", "adjustment", "reserve", "unmapped"])
+    src = rows.loc[keep].drop(columns=["_day", "period_end", "payable_id"], errors="ignore")
+    return src.assign(document_key=src["report_date"].map(bill_keys))
