@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from walmart_accounting.sandbox.server import SandboxOptions, ThreadedServer
-from walmart_accounting.sandbox.xero import build_xero_app, compile_where, QueryParseError
+from walmart_accounting.sandbox.xero import QueryParseError, build_xero_app, compile_where
 
 REDIRECT = "http://localhost:8765/callback"
 SCOPES = "openid offline_access accounting.transactions accounting.contacts accounting.settings"
@@ -457,7 +457,7 @@ def test_tax_is_rounded_per_line_and_money_stays_decimal(xero):
     got = decimal_json(response)["Invoices"][0]
     lines = got["LineItems"]
     assert (lines[0]["LineAmount"], lines[0]["TaxAmount"]) == (Decimal("59.97"), Decimal("6.90"))
-    assert [l["TaxAmount"] for l in lines[1:]] == [Decimal("0.01")] * 3  # 0.01495 each, rounded per line
+    assert [line["TaxAmount"] for line in lines[1:]] == [Decimal("0.01")] * 3  # 0.01495 each, rounded per line
     assert got["SubTotal"] == Decimal("60.36")
     assert got["TotalTax"] == Decimal("6.93")  # not round(60.36 * 0.115) = 6.94
     assert got["Total"] == Decimal("67.29") == got["AmountDue"]
