@@ -41,7 +41,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None) -
     config = config or load_config()
     partitions = WalmartPartitions(start or start_date(config))
     walmart, walmart_assets = walmart_definitions(partitions)
-    ledgers = {name: settings for name, settings in config.enabled_ledgers().items()}
+    ledgers = config.enabled_ledgers()
     unknown = sorted(set(ledgers) - set(LEDGERS))
     if unknown:
         raise ConfigError("ledgers", [f"ledgers.{name}: no ledger resource for it (known: {', '.join(LEDGERS)})"
