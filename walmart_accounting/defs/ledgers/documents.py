@@ -50,6 +50,12 @@ def _differences_check(name: str, differences: pd.DataFrame, documents: pd.DataF
     )
 
 
+def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str, time_column: str) -> pd.Series:
+    """Each document line's partition time: that of the first Walmart record it was built from."""
+    times = sources.drop_duplicates(id_column).set_index(id_column)[time_column]
+    return documents["source_ids"].str.split(",").str[0].map(times)
+
+
 def _balance_check(name: str, balance) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(check_name=name, passed=balance.ties_out, metadata=balance.as_metadata())
 
@@ -71,8 +77,7 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
         config = mapping.load()
         frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger),
                               context.partition_key_range.start, config, ledger)
-        order_time = lines.drop_duplicates("purchase_order_id").set_index("purchase_order_id")["order_date"]
-        yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(order_time)),
+        yield dg.Output(per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date")),
                         metadata=meta)
         yield _differences_check("invoices_match_walmart", invoice_differences(frame, lines), frame)
 
@@ -97,8 +102,7 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
         config = mapping.load()
         result = docs.credit_notes(return_lines, NO_ORDER_REFUNDS, order_lines, config, ledger)
         frame, meta = _finish(context, store, name, result, context.partition_key_range.start, config, ledger)
-        return_time = return_lines.drop_duplicates("return_order_id").set_index("return_order_id")["return_date"]
-        yield dg.Output(per_partition(context, frame, frame["source_ids"].str.split(",").str[0].map(return_time)),
+        yield dg.Output(per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date")),
                         metadata=meta)
         yield _differences_check("credit_notes_match_refunds", credit_note_differences(frame, return_lines), frame)
 

@@ -1,0 +1,1 @@
+"""Tests of transform.walmart, one module per module of the package, with the builders they share."""
