@@ -55,3 +55,33 @@ def test_a_missing_secret_is_named_for_the_command_line(monkeypatch):
 def test_every_ledger_is_one_resource_with_the_same_shape():
     assert set(LEDGERS) == {"xero", "exact"}
     assert all(issubclass(cls, LedgerResource) and LEDGERS[cls.name] is cls for cls in LEDGERS.values())
+
+
+def test_a_run_opens_the_store_once_and_never_migrates_it(tmp_path):
+    from walmart_accounting.defs.resources import StoreResource
+    from walmart_accounting.store.db import make_engine
+    from walmart_accounting.store.migrate import current_revision
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    seen = []
+
+    @dg.asset
+    def first(store: StoreResource) -> None:
+        seen.append(store.get())
+
+    @dg.asset(deps=[first])
+    def second(store: StoreResource) -> None:
+        seen.append(store.get())
+
+    from walmart_accounting.store.migrate import StoreSchemaError
+
+    with pytest.raises(dg.DagsterResourceFunctionError) as raised:
+        dg.materialize([first, second], resources={"store": StoreResource(database_url=url)})
+    assert isinstance(raised.value.__cause__, StoreSchemaError)
+    assert "run `walmart-accounting db upgrade`" in str(raised.value.__cause__)
+    engine = make_engine(url)
+    assert current_revision(engine) is None, "a run never migrates the integration's database"
+    Store.open(url, migrate=True).dispose()
+    assert dg.materialize([first, second], resources={"store": StoreResource(database_url=url)}).success
+    assert len(seen) == 2 and seen[0] is seen[1], "one store (one engine) for the whole run"
+    engine.dispose()
