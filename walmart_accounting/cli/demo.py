@@ -169,6 +169,8 @@ def _posting_summary(store, server, seller, echo: Echo) -> bool:
     """Documents posted per ledger and kind, dead letters, API calls, payout versus posted; True if it all ties out."""
     from collections import Counter
 
+    from walmart_accounting.domain.documents import DocumentKind
+
     ok = True
     postings = store.postings()
     counts = Counter((p.ledger, p.document_kind, p.status) for p in postings)
@@ -188,7 +190,7 @@ def _posting_summary(store, server, seller, echo: Echo) -> bool:
     payouts = Decimal(sum(s.total_payable_cents for s in seller.settlements)).scaleb(-2)
     for settlement in seller.settlements:
         payout = Decimal(settlement.total_payable_cents).scaleb(-2)
-        transfers = [p for p in postings if p.document_kind == "transfer" and settlement.report_date in p.document_key]
+        transfers = [p for p in postings if p.document_kind == DocumentKind.TRANSFER and settlement.report_date in p.document_key]
         posted = {p.ledger for p in transfers if p.status == "posted"}
         verdict = "posted to " + ", ".join(sorted(posted)) if posted == config_ledgers else "FAILED: transfer missing"
         ok = ok and posted == config_ledgers

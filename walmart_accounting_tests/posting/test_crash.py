@@ -31,7 +31,7 @@ def _post_then_die(env: dict, documents: list[LedgerDocument]) -> None:
     os.environ.update(env)
     from walmart_accounting.domain.config import load_default_config
 
-    store = Store.open(migrate=False)
+    store = Store.open()
 
     def killed(*args, **kwargs):
         os._exit(3)  # the ledger has the documents; the store never hears of it
