@@ -52,3 +52,20 @@ def test_a_range_run_writes_one_parquet_file_per_partition_and_reads_back_exactl
     assert frame["order_date"].iloc[0] == datetime(2026, 7, 2, 23, 59, 59, tzinfo=UTC)
     first = pd.read_parquet(tmp_path / "frames" / "lines" / "2026-07-01.parquet")
     assert first["amount_cents"].tolist() == [9_007_199_254_740_993]
+
+
+def test_empty_partitions_read_back_with_their_columns_and_types_and_stay_independent(tmp_path):
+    manager = FrameIOManager(base_dir=str(tmp_path)).create_io_manager(None)
+    empty = _frame().iloc[0:0]
+    context = dg.build_output_context(asset_key=dg.AssetKey("lines"))
+    for name in ("a", "b"):
+        manager.dump_to_path(context, empty, manager.base / f"{name}.parquet")
+    first = manager.load_from_path(None, manager.base / "a.parquet")
+    first["extra"] = 1  # a consumer changing its frame must not change what the next read returns
+    second = manager.load_from_path(None, manager.base / "b.parquet")
+    assert list(second.columns) == ["purchase_order_id", "amount_cents", "order_date"] and second.empty
+    assert second["amount_cents"].dtype == "int64" and str(second["order_date"].dt.tz) == "UTC"
+    assert pd.read_parquet(manager.base / "b.parquet").columns.tolist() == list(second.columns)
+    # a non-empty frame after empty ones of the same columns is written in full
+    manager.dump_to_path(context, _frame(), manager.base / "c.parquet")
+    assert manager.load_from_path(None, manager.base / "c.parquet")["amount_cents"].tolist() == [9_007_199_254_740_993, -5, 0]
