@@ -179,6 +179,9 @@ class Ledger(_Strict):
     posting_mode: PostingMode
     base_currency: Currency = "USD"
     stock_tracked_items: bool = False  # Exact: post sales invoices with items instead of sales entries
+    # Exact, with stock_tracked_items: a non-stock item for the lines that are not products (shipping,
+    # discounts, facilitator tax, fees kept back), which must not move stock; each line keeps its G/L account.
+    charge_item: NonEmpty | None = None
     sales_journal: NonEmpty | None = None  # Exact journal code for sales entries
     accounts: Accounts
     tax_codes: TaxCodes
@@ -233,18 +236,19 @@ class MappingConfig(_Strict):
                     f"{where}.tax_codes.seller_remitted: no tax code for seller-remitted states {missing}; "
                     "expected an entry per state or a 'default'"
                 )
-            unknown_states = sorted(
-                s for s in ledger.tax_codes.seller_remitted if s != "default" and s not in self.tax.seller_remitted_states
-            )
+            # A code for a facilitator state is legitimate: the settlement decides, and tax Walmart pays out
+            # there (non-MFL taxes) is the seller's. A code for something that is not a state is a typo.
+            unknown_states = sorted(s for s in ledger.tax_codes.seller_remitted if s != "default" and s not in US_STATES)
             if unknown_states:
-                problems.append(
-                    f"{where}.tax_codes.seller_remitted: {unknown_states} are not in tax.seller_remitted_states"
-                )
+                problems.append(f"{where}.tax_codes.seller_remitted: {unknown_states} are not US state codes")
             if not ledger.skus.allow_default and not ledger.skus.items:
                 problems.append(f"{where}.skus.items: expected at least one SKU when allow_default is false")
             if ledger.amend_changed_documents:
                 problems.append(f"{where}.amend_changed_documents: amending posted documents is not supported yet; "
                                 "expected false (a document changed after posting is dead-lettered with both versions)")
+            if ledger.stock_tracked_items and not ledger.charge_item:
+                problems.append(f"{where}.charge_item: stock_tracked_items needs a non-stock item for shipping, "
+                                "discount and facilitator-tax lines (an Exact invoice line must name an item)")
             if name == "exact" and not ledger.sales_journal:
                 problems.append(f"{where}.sales_journal: expected the Exact sales journal code, e.g. '70'")
         if problems:

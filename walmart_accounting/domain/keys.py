@@ -74,9 +74,16 @@ def payment_key(period_end: date, payable_id: str, purchase_order_id: str) -> st
     return _checked(f"{root}-P-{_part(purchase_order_id, 'purchase order id')}")
 
 
-def fee_bill_key(period_end: date, payable_id: str) -> str:
-    """The supplier bill for a settlement's commissions and fees."""
-    return _checked(f"{settlement_key(period_end, payable_id)}-FEES")
+def fee_bill_key(period_end: date, payable_id: str, accounting_month: date | None = None) -> str:
+    """The supplier bill for a settlement's commissions and fees posted in one month.
+
+    The bill of the period end's month keeps the plain key; fees posted in an earlier month of a
+    month-crossing settlement are a bill of their own, suffixed with that month (cut-off).
+    """
+    base = f"{settlement_key(period_end, payable_id)}-FEES"
+    if accounting_month is None or (accounting_month.year, accounting_month.month) == (period_end.year, period_end.month):
+        return _checked(base)
+    return _checked(f"{base}-{accounting_month.strftime('%Y%m')}")
 
 
 def transfer_key(period_end: date, payable_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
@@ -79,6 +80,29 @@ def exact_minor(amount: Decimal | str | int, currency: str) -> int:
             f"{amount!r} {currency} has more than {exponent} decimals; round explicitly"
         )
     return int(scaled)
+
+
+# How far a decimal written from a binary float may sit from the cent it stands for: a few units in the
+# last place of a double (2**-52 relative) of the amount; near zero (0.1 + 0.2 - 0.3 = 5.55e-17), of 256 cents.
+_FLOAT_NOISE = Decimal(2) ** -48
+_NOISE_FLOOR = Decimal(256)
+
+
+def minor_from_api(amount: Decimal | str | int, currency: str) -> int:
+    """Minor units of an amount an API sent; one that is a whole cent plus binary-float noise is that cent.
+
+    `0.30000000000000004` is what a float serializer upstream writes for 0.30: within a few units in the
+    last place of a double of a whole cent, it is that cent. A genuine sub-cent amount (`0.305`) is refused.
+    """
+    try:
+        return exact_minor(amount, currency)
+    except MoneyError:
+        exponent = currency_decimals(currency)
+        scaled = to_decimal(amount).scaleb(exponent)
+        whole = scaled.to_integral_value()
+        if abs(scaled - whole) <= max(abs(whole), _NOISE_FLOOR) * _FLOAT_NOISE:
+            return int(whole)
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +208,25 @@ def allocate_minor(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     for i in order[:remainder]:
         floors[i] += 1
     return [sign * f for f in floors]
+
+
+def prorate_minor(amounts: Sequence[int], part: int, whole: int) -> list[int]:
+    """The share of a line's amounts for `part` of its `whole` quantity, summing exactly to the share of its total.
+
+    Each amount alone would round on its own and the parts could miss the prorated total by a cent; here the
+    total's share is fixed first (allocate_minor), and the cents left after flooring every amount go to the
+    largest remainders.
+    """
+    if whole <= 0 or not 0 <= part <= whole:
+        raise MoneyError(f"cannot prorate {part} of a quantity of {whole}")
+    total = sum(amounts)
+    target = allocate_minor(total, [part, whole - part])[0] if total else 0
+    exact = [Fraction(int(a) * part, whole) for a in amounts]
+    floors = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:target - sum(floors)]:
+        floors[i] += 1
+    return floors
 
 
 def sum_money(amounts: Iterable[Money], currency: str) -> Money:

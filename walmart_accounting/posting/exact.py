@@ -39,7 +39,7 @@ from typing import Any, Iterable, Sequence
 from walmart_accounting.connectors.errors import NotFoundError, ValidationError
 from walmart_accounting.connectors.exact import ExactClient, account_code, any_of, eq
 from walmart_accounting.domain.config import Ledger, MappingConfig
-from walmart_accounting.domain.documents import DocumentKind
+from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
@@ -240,12 +240,14 @@ class ExactAdapter:
         sign = -1 if credit else 1
         currency = self._currency(document)
         missing = [f"line {line.get('line_no')} ({line.get('description')})" for line in document.lines
-                   if not line.get("item_code")]
+                   if not line.get("item_code") and line.get("category") == LineCategory.PRODUCT.value]
         if missing:
-            raise _Refused(f"{document.key}: stock_tracked_items is on, so every line needs an Exact item, but "
+            raise _Refused(f"{document.key}: stock_tracked_items is on, so every product line needs an Exact item, but "
                            f"{', '.join(missing)} has no item_code; map the SKU under ledgers.exact.skus.items or "
                            "turn stock_tracked_items off")
-        items = self._item_ids(document, [str(line["item_code"]) for line in document.lines])
+        # Shipping, discounts and facilitator tax carry no product: they go on the non-stock charge item.
+        item_of = {line["line_no"]: str(line.get("item_code") or self.cfg.charge_item) for line in document.lines}
+        items = self._item_ids(document, list(item_of.values()))
         gl = self._gl_accounts(document, [line["account"] for line in document.lines if line.get("account")])
         existing = self._lookup_invoices([document.key]).get(document.key)
         if existing is None:
@@ -258,7 +260,7 @@ class ExactAdapter:
                 # Exact can't take a negative price: a negative amount is a negative quantity at a positive price.
                 quantity = abs(quantity) * (-1 if amount < 0 else 1)
                 body = {
-                    "Item": items[str(line["item_code"])], "Quantity": quantity,
+                    "Item": items[item_of[line["line_no"]]], "Quantity": quantity,
                     "NetPrice": self._unit_price(abs(amount), abs(quantity), currency),
                     "Description": _text(line.get("description")),
                 }
@@ -592,4 +594,7 @@ class ExactAdapter:
         label = {DocumentKind.SALES_INVOICE: "sales", DocumentKind.CREDIT_NOTE: "credit note",
                  DocumentKind.FEE_BILL: "fees"}.get(document.kind, document.kind.value)
         source = document.header.get("source_ids") or document.header.get("settlement_key") or document.key
-        return _text(f"Walmart {label} {source}") or document.key
+        related = document.header.get("related_key") if document.kind == DocumentKind.CREDIT_NOTE else None
+        # YourRef holds the key (what find_posted filters on); the description names the invoice reversed.
+        reverses = f" reversing {related}:" if related else ""
+        return _text(f"Walmart {label}{reverses} {source}") or document.key

@@ -2,8 +2,9 @@
 
 | document kind | Xero                                                                                    |
 | ------------- | --------------------------------------------------------------------------------------- |
-| sales_invoice | Invoice ACCREC, InvoiceNumber = Reference = key, AUTHORISED                             |
-| credit_note   | CreditNote ACCRECCREDIT, CreditNoteNumber = Reference = key, AUTHORISED                 |
+| sales_invoice | Invoice ACCREC, InvoiceNumber = Reference = key, AUTHORISED; a negative (summary)       |
+|               | invoice is a CreditNote ACCRECCREDIT of the reversed lines, refunded by its payment     |
+| credit_note   | CreditNote ACCRECCREDIT, CreditNoteNumber = key, Reference = the invoice it reverses     |
 | payment       | Payment on the invoice (amount > 0) or refund of the credit note (amount < 0) from the  |
 |               | clearing account, Reference = key                                                       |
 | fee_bill      | Invoice ACCPAY (InvoiceNumber = key) paid from clearing (Payment Reference = key-PAY);  |
@@ -145,6 +146,9 @@ class XeroAdapter:
             if kind == DocumentKind.SALES_INVOICE:
                 hits = self._invoices_by_number(keys, types=("ACCREC",))
                 found.update({k: hits[_casefold(k)]["InvoiceID"] for k in keys if _casefold(k) in hits})
+                negative = [d.key for d in documents if d.kind == kind and d.total_cents < 0 and d.key not in found]
+                credits = self._credit_notes_by_number(negative, types=("ACCRECCREDIT",)) if negative else {}
+                found.update({k: credits[_casefold(k)]["CreditNoteID"] for k in negative if _casefold(k) in credits})
             elif kind == DocumentKind.CREDIT_NOTE:
                 hits = self._credit_notes_by_number(keys, types=("ACCRECCREDIT",))
                 found.update({k: hits[_casefold(k)]["CreditNoteID"] for k in keys if _casefold(k) in hits})
@@ -356,7 +360,10 @@ class XeroAdapter:
             raise _Refused(f"{document.key}: no document date")
         payload: dict[str, Any] = {"Type": type_, "Contact": {"ContactID": contact_id}, number_field: document.key}
         if reference:  # Reference is ACCREC/ACCRECCREDIT only
-            payload["Reference"] = document.key
+            # A credit note is found by its number (the key); its Reference names the invoice it reverses,
+            # so an analyst can follow a refund to its sale.
+            related = document.header.get("related_key") if document.kind == DocumentKind.CREDIT_NOTE else None
+            payload["Reference"] = str(related) if related else document.key
         payload["Date"] = str(day)
         if due_date:
             payload["DueDate"] = str(day)
@@ -374,12 +381,24 @@ class XeroAdapter:
     def _post_sales_invoices(self, documents: list[LedgerDocument]) -> dict[str, PostResult]:
         contacts = {d.key: self._customer_contact(d) for d in documents}
         ids = self._ensure_contacts(list(contacts.values()))
-        return self._create_documents(
-            documents, "Invoices", "InvoiceID", "InvoiceNumber",
+        # A negative summary invoice (a payout below zero, or a month's negative share of one) is what it is:
+        # a credit note to the marketplace with the lines reversed, refunded from clearing by its payment.
+        negative = [d for d in documents if d.total_cents < 0]
+        results = self._create_documents(
+            [d for d in documents if d.total_cents >= 0], "Invoices", "InvoiceID", "InvoiceNumber",
             lambda d: self._document_payload(d, _contact_id(ids, contacts[d.key]), type_="ACCREC",
                                              number_field="InvoiceNumber", due_date=True),
             recover=lambda keys: {k: r["InvoiceID"] for k, r in self._invoices_by_number(keys, ("ACCREC",)).items()},
         )
+        if negative:
+            results.update(self._create_documents(
+                negative, "CreditNotes", "CreditNoteID", "CreditNoteNumber",
+                lambda d: self._document_payload(d, _contact_id(ids, contacts[d.key]), type_="ACCRECCREDIT",
+                                                 number_field="CreditNoteNumber", sign=-1),
+                recover=lambda keys: {k: r["CreditNoteID"]
+                                      for k, r in self._credit_notes_by_number(keys, ("ACCRECCREDIT",)).items()},
+            ))
+        return results
 
     def _post_credit_notes(self, documents: list[LedgerDocument]) -> dict[str, PostResult]:
         related = [str(d.header["related_key"]) for d in documents if d.header.get("related_key")]
@@ -533,10 +552,9 @@ class XeroAdapter:
         if refund and cents > 0:
             raise _Refused(f"{document.key}: a refund payment must be negative (money out of the clearing "
                            f"account), got {_amount(cents, currency)}")
-        if not refund and cents < 0:
-            raise _Refused(f"{document.key}: a payment of an invoice must be positive, got {_amount(cents, currency)}; "
-                           "money taken back is a refund of a credit note")
-        return document, ("credit" if refund else "invoice"), _amount(abs(cents), currency)
+        # A negative payment of an invoice pays out a negative summary invoice, which is in Xero as a credit
+        # note (see _post_sales_invoices): it is that credit note's refund from the clearing account.
+        return document, ("credit" if refund or cents < 0 else "invoice"), _amount(abs(cents), currency)
 
     # ------------------------------------------------------------------------------------------------
     # fee bills

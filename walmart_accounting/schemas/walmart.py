@@ -1,5 +1,7 @@
 """pandera models of the Walmart frames that cross asset boundaries: order lines, refunds, return lines, settlement rows, inventory."""
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -68,6 +70,13 @@ class OrderRefund(_Frame):
     shipping_tax_cents: Series[int] = pa.Field(le=0)
 
 
+class SettledRefund(OrderRefund):
+    """An order's refund that a settlement report pays, dated when Walmart posted it (its Refund row)."""
+
+    report_date: Series[str] = pa.Field(str_matches=r"^\d{8}$")
+    refund_date: Series[pd.Timestamp] = pa.Field(description="the day Walmart posted the refund (its Refund row)")
+
+
 class ReturnLine(_Frame):
     """One line of a Walmart return order; refund amounts positive, in cents (totals for the line's quantity)."""
 
@@ -83,6 +92,7 @@ class ReturnLine(_Frame):
     quantity: Series[int] = pa.Field(ge=1)
     refund_status: Series[str] = pa.Field(nullable=True)
     refunded: Series[bool]
+    refund_date: Optional[Series[UTC_TIME]] = pa.Field(nullable=True, description="when Walmart completed the line's refund")
     currency: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
     product_cents: Series[int] = pa.Field(ge=0)
     product_tax_cents: Series[int] = pa.Field(ge=0)

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.documents import DocumentKind
-from walmart_accounting.domain.money import format_cents
+from walmart_accounting.domain.money import allocate_minor, format_cents
+from walmart_accounting.transform.documents.settlements import classify_settlement_rows, facilitator_findings
 
 CHARGE_COLUMNS = ["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents", "discount_cents",
                   "discount_tax_cents"]
@@ -69,20 +71,22 @@ def settlement_balance(documents: pd.DataFrame, settlement_rows: pd.DataFrame) -
 
 
 def invoice_differences(invoices: pd.DataFrame, order_lines: pd.DataFrame) -> pd.DataFrame:
-    """Invoices whose total differs from their purchase order's Walmart charges (fully shipped or cancelled lines)."""
+    """Invoices whose total differs from their purchase order's Walmart charges (a line shipped in part: its share)."""
     if len(invoices):
         invoices = invoices[invoices["document_kind"] == DocumentKind.SALES_INVOICE.value]
     totals = document_totals(invoices)
     if totals.empty:
         return pd.DataFrame(columns=["document_key", "invoice_cents", "walmart_cents"])
     lines = order_lines.assign(charges=order_lines[CHARGE_COLUMNS].sum(axis=1))
-    # Lines shipped in part and cancelled in part are prorated by the transform; they are compared
-    # elsewhere (the transform's own tests), not against the full Walmart charge here.
-    partial = lines[(lines["shipped_quantity"] > 0) & (lines["cancelled_quantity"] > 0)]["purchase_order_id"]
-    comparable = lines[~lines["purchase_order_id"].isin(partial)]
-    walmart = comparable[comparable["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
+    # A line shipped in part is owed its shipped share of Walmart's line total (largest remainder, no cent lost).
+    part = (lines["shipped_quantity"] > 0) & (lines["shipped_quantity"] < lines["quantity"])
+    if part.any():
+        lines.loc[part, "charges"] = [
+            allocate_minor(int(t), [int(s), int(q) - int(s)])[0] if t else 0
+            for t, s, q in zip(lines.loc[part, "charges"], lines.loc[part, "shipped_quantity"], lines.loc[part, "quantity"],
+                               strict=True)]
+    walmart = lines[lines["shipped_quantity"] > 0].groupby("purchase_order_id")["charges"].sum()
     totals["purchase_order_id"] = totals["document_key"].str.removeprefix("WM-")
-    totals = totals[~totals["purchase_order_id"].isin(partial)]
     compared = totals.assign(walmart_cents=totals["purchase_order_id"].map(walmart)).rename(
         columns={"total_cents": "invoice_cents"})
     return compared[compared["walmart_cents"].ne(compared["invoice_cents"])][
@@ -105,3 +109,48 @@ def credit_note_differences(credit_notes: pd.DataFrame, return_lines: pd.DataFra
         columns={"total_cents": "credit_note_cents"})
     return compared[compared["walmart_cents"].ne(compared["credit_note_cents"])][
         ["document_key", "credit_note_cents", "walmart_cents"]]
+
+
+@dataclass(frozen=True)
+class FacilitatorBalance:
+    """The facilitator-tax account for one settlement: tax booked there less what Walmart withheld."""
+
+    booked_cents: int  # facilitator tax on the documents this settlement pays (collected less refunded)
+    withheld_cents: int  # what the report withheld back (negative)
+    findings: pd.DataFrame  # PO lines where the mapping and the settlement disagree on who remits
+
+    @property
+    def nets_to_zero(self) -> bool:
+        return self.booked_cents + self.withheld_cents == 0 and self.findings.empty
+
+    def as_metadata(self) -> dict:
+        table = self.findings.head(25).to_markdown(index=False) if len(self.findings) else "none"
+        return {"facilitator_tax_booked": format_cents(self.booked_cents),
+                "withheld_by_walmart": format_cents(self.withheld_cents),
+                "difference": format_cents(self.booked_cents + self.withheld_cents),
+                "disagreements": len(self.findings), "mapping_vs_settlement": table}
+
+
+def facilitator_balance(documents: pd.DataFrame, settlement_rows: pd.DataFrame,
+                        config: MappingConfig) -> FacilitatorBalance:
+    """Does the facilitator-tax account net to zero for this settlement, and where do mapping and settlement disagree?
+
+    Summary documents carry the facilitator lines themselves. Per-order invoices were booked before the
+    settlement, by the mapping's state list, so their facilitator tax is the report's tax in the states
+    the mapping calls facilitator.
+    """
+    rows = classify_settlement_rows(settlement_rows.assign(report_date=settlement_rows["report_date"].astype(str)),
+                                    config)
+    findings = facilitator_findings(rows, config)
+    withheld = int(rows.loc[rows["kind"] == "withheld", "amount_cents"].sum())
+    summary = len(documents) and (documents["document_kind"] == DocumentKind.SALES_INVOICE.value).any()
+    if summary:  # summary invoices carry the facilitator lines: collected (+) and refunded (-)
+        booked = int(documents.loc[documents["category"] == "facilitator_tax", "amount_cents"].sum())
+        withheld_lines = documents[documents["category"] == "facilitator_tax_withheld"]
+        withheld = int(withheld_lines["amount_cents"].sum())
+    else:
+        tax = rows[rows["money"].isin(["product_tax", "shipping_tax"])]
+        state = tax["ship_to_state"].astype("string").str.upper()
+        booked = int(tax.loc[state.isin(list(config.tax.facilitator_states)).fillna(False).to_numpy(dtype=bool),
+                             "amount_cents"].sum())
+    return FacilitatorBalance(booked, withheld, findings)

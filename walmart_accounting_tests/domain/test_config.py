@@ -26,7 +26,8 @@ def test_default_file_loads():
     assert cfg.ledger("xero").posting_mode is PostingMode.PER_ORDER
     assert cfg.ledger("exact").posting_mode is PostingMode.SETTLEMENT_SUMMARY
     assert cfg.contacts.strategy is ContactStrategy.PER_CUSTOMER
-    assert "CA" in cfg.tax.facilitator_states and "PR" in cfg.tax.seller_remitted_states
+    # Walmart collects and remits in Puerto Rico too (since 1 Oct 2020): nothing is seller-remitted by default
+    assert {"CA", "PR"} <= cfg.tax.facilitator_states and cfg.tax.seller_remitted_states == frozenset()
     assert cfg.ledger("xero").accounts.fees["commission"] == "6000"
     assert cfg.fee_types["Commission on Product"] == "commission"
 
@@ -55,8 +56,10 @@ def _problems(data) -> str:
         (lambda d: d["ledgers"]["exact"]["accounts"]["fees"].pop("commission"),
          "ledgers.exact.accounts.fees: no account for fee types ['commission']"),
         (lambda d: d["tax"]["facilitator_states"].append("ZZ"), "tax.facilitator_states: unknown US state codes ['ZZ']"),
-        (lambda d: d["ledgers"]["xero"]["tax_codes"]["seller_remitted"].clear(),
-         "ledgers.xero.tax_codes.seller_remitted: no tax code for seller-remitted states ['PR']"),
+        (lambda d: (d["tax"].update(seller_remitted_states=["OR"]), d["ledgers"]["xero"]["tax_codes"]["seller_remitted"].clear()),
+         "ledgers.xero.tax_codes.seller_remitted: no tax code for seller-remitted states ['OR']"),
+        (lambda d: d["ledgers"]["xero"]["tax_codes"]["seller_remitted"].update(XX="TAX001"),
+         "ledgers.xero.tax_codes.seller_remitted: ['XX'] are not US state codes"),
         (lambda d: d["seller"].update(currency="usd"), "seller.currency: String should match pattern"),
         (lambda d: d["ledgers"]["xero"]["accounts"].update(salse="4000"), "ledgers.xero.accounts.salse: unknown key"),
         (lambda d: d.update(fee_types={"Commission on Product": "comission"}),

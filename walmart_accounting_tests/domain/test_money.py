@@ -12,6 +12,7 @@ from walmart_accounting.domain.money import (
     allocate_minor,
     currency_decimals,
     exact_minor,
+    minor_from_api,
     round_to_minor,
     sum_money,
     to_decimal,
@@ -113,3 +114,19 @@ def test_format_cents_is_exact_for_any_size():
 
     assert format_cents(123456789012345678) == "1234567890123456.78"  # float would lose the last digits
     assert format_cents(-5) == "-0.05" and format_cents(100000, thousands=True) == "1,000.00"
+
+
+def test_an_api_amount_with_binary_float_noise_is_its_whole_cent():
+    assert minor_from_api(Decimal("0.30000000000000004"), "USD") == 30
+    assert minor_from_api(Decimal("12345.670000000001"), "USD") == 1234567
+    assert minor_from_api(Decimal("-19.989999999999998"), "USD") == -1999
+    assert minor_from_api(Decimal("5.551115123125783E-17"), "USD") == 0
+    assert minor_from_api("4.99", "USD") == 499
+
+
+def test_a_genuine_sub_cent_api_amount_is_refused():
+    for amount in ("0.305", "0.001", "10.0049", "0.30000001"):
+        with pytest.raises(MoneyError, match="decimals"):
+            minor_from_api(Decimal(amount), "USD")
+    with pytest.raises(MoneyError, match="float"):
+        minor_from_api(0.3, "USD")  # a float itself is still refused: it must arrive as text or Decimal

@@ -305,6 +305,8 @@ def test_per_order_customers_credit_notes_and_fee_bills(sandbox, client, store):
         sign = -1 if invoice.kind == "credit_note" else 1
         assert entry["Type"] == (21 if invoice.kind == "credit_note" else 20)
         assert entry["AmountFC"] == money(sign * invoice.total_cents)
+        if invoice.kind == "credit_note":  # YourRef is the key; the description names the invoice it reverses
+            assert f"reversing {invoice.header['related_key']}:" in entry["Description"]
     assert state.gl_balance("1300") == 0  # each invoice paid, the credit note refunded, all matched by OurRef
     # the fee bill: a purchase entry to the Walmart supplier, paid out of the clearing account
     fee_bill = documents[-1]
@@ -347,20 +349,33 @@ def test_a_fee_bill_whose_payment_was_lost_is_finished_not_repeated(sandbox, cli
 # ------------------------------------------------------------------------------------------------
 
 
-def _item_invoice(key: str, item_code: str | None, quantity: int = 3, amount_cents: int = 5997) -> LedgerDocument:
+def _item_invoice(key: str, item_code: str | None, quantity: int = 3, amount_cents: int = 5997,
+                  charges: bool = False) -> LedgerDocument:
     header = {"ledger": "exact", "document_key": key, "document_kind": "sales_invoice", "document_date": "2026-10-15",
               "currency": "USD", "contact_key": "WALMART-MKT", "contact_name": "Walmart Marketplace Customers",
               "contact_email": None, "related_key": None, "source_ids": key, "exchange_rate": None}
     line = {"line_no": 1, "category": "product", "description": "Widget", "sku": item_code, "item_code": item_code,
             "quantity": quantity, "account": "8000", "counter_account": None, "tax_code": "0",
             "amount_cents": amount_cents, "tax_cents": 0, "cost_center": "WM", "tracking_option": "Walmart"}
-    return LedgerDocument(key=key, kind="sales_invoice", ledger="exact", header=header, lines=(line,))
+    lines = [line]
+    if charges:  # shipping and facilitator tax: no product, so no item of their own
+        lines += [{**line, "line_no": 2, "category": "shipping", "description": "Shipping: Widget", "item_code": None,
+                   "quantity": 1, "account": "8010", "amount_cents": 599},
+                  {**line, "line_no": 3, "category": "facilitator_tax", "description": "Marketplace facilitator tax (TX)",
+                   "sku": None, "item_code": None, "quantity": 1, "account": "1650", "amount_cents": 544,
+                   "cost_center": None}]
+    return LedgerDocument(key=key, kind="sales_invoice", ledger="exact", header=header, lines=tuple(lines))
+
+
+def test_stock_tracked_items_need_a_charge_item_for_lines_that_are_not_products():
+    with pytest.raises(ValueError, match="charge_item"):
+        parse_config(_mapping(stock_tracked_items=True, charge_item=None))
 
 
 def test_stock_tracked_items_post_processed_sales_invoices(sandbox, client, store):
     config = parse_config(_mapping(stock_tracked_items=True))
     sku = seller_of(sandbox).skus[0].sku
-    good, no_item, unknown = (_item_invoice("WM-1001", sku), _item_invoice("WM-1002", None),
+    good, no_item, unknown = (_item_invoice("WM-1001", sku, charges=True), _item_invoice("WM-1002", None),
                               _item_invoice("WM-1003", "NO-SUCH-SKU"))
     state = exact_state(sandbox)
 
@@ -371,9 +386,10 @@ def test_stock_tracked_items_post_processed_sales_invoices(sandbox, client, stor
     assert "item NO-SUCH-SKU does not exist in Exact" in report.dead_lettered["WM-1003"]
     (invoice,) = state.sales_invoices
     assert (invoice["YourRef"], invoice["Type"], invoice["Status"]) == ("WM-1001", 8020, 50)
-    assert invoice["AmountFC"] == Decimal("59.97")
+    assert invoice["AmountFC"] == Decimal("71.40")
     lines = [(ln["ItemCode"], ln["Quantity"], ln["CostCenter"]) for ln in invoice["SalesInvoiceLines"]]
-    assert lines == [(sku, 3, "WM")]
+    # only the product moves stock: shipping and facilitator tax are on the non-stock charge item
+    assert lines == [(sku, 3, "WM"), ("WM-CHARGES", 1, "WM"), ("WM-CHARGES", 1, None)]
     assert ExactAdapter(client, config).find_posted([good]) == {"WM-1001": invoice["InvoiceID"]}
     assert state.sales_entries == []
 

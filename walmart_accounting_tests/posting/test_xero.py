@@ -396,6 +396,9 @@ def test_credit_notes_are_allocated_only_on_request(world, sandbox, store, clien
 
     report = engine.post([invoice, credit, sale, refund])
     stored = next(i for i in state.invoices.values() if i["InvoiceNumber"] == invoice.key)
+    # the credit note is found by its number and names the invoice it reverses, for an analyst to follow
+    note = next(c for c in state.credit_notes.values() if c["CreditNoteNumber"] == credit.key)
+    assert note["Reference"] == invoice.key
     if not allocate:  # the default: both payments go through the clearing account, which nets sale - refund
         assert set(report.posted) == {invoice.key, credit.key, sale.key, refund.key}
         assert stored["AmountCredited"] == 0 and stored["Status"] == "PAID"
@@ -445,3 +448,34 @@ def test_two_runs_posting_the_same_settlement_at_once_post_each_document_once(wo
                 "fee_bill": "invoices", "transfer": "bank_transfers"}[d.kind]
         assert count(state, kind, d.key) == 1, d.key
     assert state.account_balance("1250") == 0
+
+
+def test_a_negative_settlement_summary_is_a_credit_note_refunded_from_clearing(sandbox, store, client):
+    """A payout below zero (fees and a chargeback above the period's sales) posts in full and clearing nets."""
+    from walmart_accounting_tests.transform.documents.builders import settlement, srow
+
+    rows = settlement([
+        srow("Sale", 1000, "Product Price", "Purchase", po="6000030", line="1", state="TX"),
+        srow("Sale", -150, "Commission on Product", "Purchase", po="6000030", line="1", state="TX"),
+        srow("Service Fee", -12000, "SEM Marketing Fee", "Walmart Product Advertising"),
+        srow("Dispute Settlement", -1500, None, "Chargeback"),
+    ])
+    result = transform.settlement_summary(rows, CONFIG, "xero")
+    assert result.rejects.empty
+    documents = documents_from_frame(result.documents)
+    (summary,) = [d for d in documents if d.kind == "sales_invoice"]
+    assert summary.total_cents == -12650
+    engine = PostingEngine(store, XeroAdapter(client, CONFIG))
+
+    report = engine.post(documents)
+    assert set(report.posted) == {d.key for d in documents}, (report.dead_lettered, report.waiting)
+    state = sandbox.app.state.xero
+    credit = next(c for c in state.credit_notes.values() if c["CreditNoteNumber"] == summary.key)
+    assert credit["Type"] == "ACCRECCREDIT" and credit["Total"] == Decimal("126.50") and credit["Status"] == "PAID"
+    assert count(state, "invoices", summary.key) == 0
+    assert state.account_balance("1250") == 0  # the refund and the transfer from the bank net the clearing account
+    # the fees reach the P&L: on a credit note a positive line debits its account (an expense, here)
+    lines = {ln["AccountCode"]: ln["LineAmount"] for ln in credit["LineItems"]}
+    assert lines == {"4000": Decimal("-10.00"), "6000": Decimal("1.50"), "6030": Decimal("120.00"),
+                     "6090": Decimal("15.00")}
+    assert set(engine.post(documents).already_posted) == {d.key for d in documents}

@@ -16,13 +16,13 @@ from walmart_accounting.transform import documents as docs
 from walmart_accounting.transform.reconcile import (
     credit_note_differences,
     document_totals,
+    facilitator_balance,
     invoice_differences,
     settlement_balance,
 )
 
-NO_ORDER_REFUNDS = pd.DataFrame(columns=["purchase_order_id", "line_number", "sku", "refund_id", "return_order_id",
-                                         "refund_reason", "currency", "product_cents", "product_tax_cents",
-                                         "shipping_cents", "shipping_tax_cents"])
+_FACILITATOR_DESCRIPTION = ("The facilitator-tax account nets to zero for the settlement: the facilitator tax booked "
+                            "equals what Walmart withheld, and the mapping's state list agrees with the settlement.")
 
 
 def _finish(context, store: StoreResource, source: str, result: docs.DocumentResult, partition_key: str | None,
@@ -54,6 +54,14 @@ def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str
     """Each document line's partition time: that of the first Walmart record it was built from."""
     times = sources.drop_duplicates(id_column).set_index(id_column)[time_column]
     return documents["source_ids"].str.split(",").str[0].map(times)
+
+
+def _facilitator_check(documents: pd.DataFrame, rows: pd.DataFrame, config: MappingConfig) -> dg.AssetCheckResult:
+    balance = facilitator_balance(documents, rows, config)
+    # Not blocking: the settlement still posts (its clearing account nets either way); the failed check names
+    # the purchase orders whose tax the mapping and Walmart disagree on.
+    return dg.AssetCheckResult(check_name="facilitator_tax_nets_to_zero", passed=balance.nets_to_zero,
+                               metadata=balance.as_metadata())
 
 
 def _balance_check(name: str, balance) -> dg.AssetCheckResult:
@@ -100,7 +108,8 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
                      store: StoreResource):
         return_lines, order_lines = combined(returns), combined(returned_orders)
         config = mapping.load()
-        result = docs.credit_notes(return_lines, NO_ORDER_REFUNDS, order_lines, config, ledger)
+        # Refunds issued on the order, with no return, are credited by the settlement that pays them.
+        result = docs.credit_notes(return_lines, None, order_lines, config, ledger)
         frame, meta = _finish(context, store, name, result, context.partition_key_range.start, config, ledger)
         yield dg.Output(per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date")),
                         metadata=meta)
@@ -115,20 +124,24 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
 
     @dg.asset(
         name=name, partitions_def=partitions.settlement_reports,
-        ins={"rows": dg.AssetIn(walmart.settlements_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
-        metadata=column_schema(DocumentLine),
+        ins={"rows": dg.AssetIn(walmart.settlements_key), "order_refunds": dg.AssetIn(walmart.order_refunds_key),
+             "refunded_orders": dg.AssetIn(walmart.refunded_orders_key)},
+        group_name=f"{ledger}_documents", kinds={"pandas"}, metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} payments of invoices and refunds from the clearing account, "
-                    "the fee bill, and the transfer of the payout to the bank.",
+                    "credit notes of refunds issued without a return, the fee bill, and the transfer of the payout "
+                    "to the bank.",
         check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=name,
-                                       description="Payments − fee bill = payout = transfer, to the cent.")],
+                                       description="Payments − fee bill = payout = transfer, to the cent."),
+                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION)],
     )
-    def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
-                             store: StoreResource):
+    def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, order_refunds: pd.DataFrame,
+                             refunded_orders: pd.DataFrame, mapping: MappingResource, store: StoreResource):
         config = mapping.load()
-        frame, meta = _finish(context, store, name, docs.settlement_documents(rows, config, ledger),
-                              context.partition_key, config, ledger)
+        result = docs.settlement_documents(rows, config, ledger, order_refunds, refunded_orders)
+        frame, meta = _finish(context, store, name, result, context.partition_key, config, ledger)
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("settlement_ties_out", settlement_balance(frame, rows))
+        yield _facilitator_check(frame, rows, config)
 
     return settlement_documents
 
@@ -143,7 +156,8 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
         check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=name,
-                                       description="The summary invoices total the payout; the transfer moves exactly the payout.")],
+                                       description="The summary invoices total the payout; the transfer moves exactly the payout."),
+                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION)],
     )
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                            store: StoreResource):
@@ -152,5 +166,6 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
                               context.partition_key, config, ledger)
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("summary_ties_out", settlement_balance(frame, rows))
+        yield _facilitator_check(frame, rows, config)
 
     return settlement_summary

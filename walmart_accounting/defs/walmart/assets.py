@@ -11,13 +11,15 @@ from walmart_accounting.defs.frames import column_schema, per_partition, window_
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
-from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
+from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, ReturnLine, SettledRefund, SettlementRow
 from walmart_accounting.transform.validation import Validated
 from walmart_accounting.transform.walmart import (
     inventory_frame,
     order_frames,
+    refunds_without_return,
     return_frame,
     return_order_map,
+    settled_order_refunds,
     settlement_frame,
 )
 
@@ -32,22 +34,27 @@ def _in_window(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
 class WalmartAssets:
     """The Walmart assets of one deployment; the ledgers' document assets read their keys from here."""
 
-    orders: dg.AssetsDefinition  # walmart_orders and walmart_order_refunds
+    orders: dg.AssetsDefinition
     returns: dg.AssetsDefinition  # walmart_returns and walmart_returned_orders
     settlements: dg.AssetsDefinition
+    order_refunds: dg.AssetsDefinition  # walmart_order_refunds and walmart_refunded_orders, per settlement
     inventory: dg.AssetsDefinition
 
     @property
     def all(self) -> list[dg.AssetsDefinition]:
-        return [self.orders, self.returns, self.settlements, self.inventory]
+        return [self.orders, self.returns, self.settlements, self.order_refunds, self.inventory]
 
     @property
     def order_lines_key(self) -> dg.AssetKey:
-        return self.orders.keys_by_output_name["walmart_orders"]
+        return self.orders.key
 
     @property
     def order_refunds_key(self) -> dg.AssetKey:
-        return self.orders.keys_by_output_name["walmart_order_refunds"]
+        return self.order_refunds.keys_by_output_name["walmart_order_refunds"]
+
+    @property
+    def refunded_orders_key(self) -> dg.AssetKey:
+        return self.order_refunds.keys_by_output_name["walmart_refunded_orders"]
 
     @property
     def return_lines_key(self) -> dg.AssetKey:
@@ -65,17 +72,11 @@ class WalmartAssets:
 def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
     """Walmart's orders, returns, settlements and inventory, partitioned from the deployment's start date."""
 
-    @dg.multi_asset(
-        outs={
-            "walmart_orders": dg.AssetOut(
-                description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
-                metadata=column_schema(OrderLine), kinds={"pandas"},
-            ),
-            "walmart_order_refunds": dg.AssetOut(
-                description="Refunds recorded on those orders, one row per refund per line, negative cents.",
-                metadata=column_schema(OrderRefund), kinds={"pandas"},
-            ),
-        },
+    @dg.asset(
+        name="walmart_orders",
+        description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
+        metadata=column_schema(OrderLine),
+        kinds={"pandas"},
         partitions_def=partitions.order_hours,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="walmart",
@@ -85,24 +86,19 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
                        mapping: MappingResource):
         start, end = window_of(context)
         client = walmart.client()
-        orders = list(client.iter_orders(created_start=start, created_end=end))
-        lines, refunds = order_frames(orders)
-        lines_valid = _in_window(lines.valid, "order_date", start, end)
-        rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
-        meta = keep_rejects(context, store.get(), "walmart_orders", rejects, context.partition_key_range.start)
+        lines, _ = order_frames(list(client.iter_orders(created_start=start, created_end=end)))
+        # Refunds are read where Walmart pays them (walmart_order_refunds, per settlement), not here: a refund
+        # usually comes after the hour its order was fetched in.
+        valid = _in_window(lines.valid, "order_date", start, end)
+        meta = keep_rejects(context, store.get(), "walmart_orders", lines.rejects, context.partition_key_range.start)
         if mapping.load().acknowledge_orders:
             # Captured and validated: tell Walmart the seller has the order (only lines still Created need it).
-            created = sorted(lines_valid.loc[lines_valid["status"] == "Created", "purchase_order_id"].unique())
+            created = sorted(valid.loc[valid["status"] == "Created", "purchase_order_id"].unique())
             for purchase_order_id in created:
                 client.acknowledge_order(purchase_order_id)
             meta["acknowledged"] = dg.MetadataValue.int(len(created))
-        refunds_valid = refunds.valid[refunds.valid["purchase_order_id"].isin(lines_valid["purchase_order_id"])]
-        refunds_valid = refunds_valid.merge(lines_valid[["purchase_order_id", "order_date"]].drop_duplicates("purchase_order_id"),
-                                            on="purchase_order_id", how="left")
-        yield dg.Output(per_partition(context, lines_valid, "order_date"), "walmart_orders",
-                        metadata={"orders": lines_valid["purchase_order_id"].nunique(), "lines": len(lines_valid), **meta})
-        yield dg.Output(per_partition(context, refunds_valid.reset_index(drop=True), "order_date"), "walmart_order_refunds",
-                        metadata={"refunds": len(refunds_valid)})
+        context.add_output_metadata({"orders": valid["purchase_order_id"].nunique(), "lines": len(valid), **meta})
+        return per_partition(context, valid, "order_date")
 
 
     @dg.multi_asset(
@@ -150,7 +146,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         client = walmart.client()
         rows = client.recon_report_rows(report_date)
         returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
-        frame = settlement_frame(report_date, rows, return_order_map(_empty_refunds(), returns.valid))
+        # Refunds no return explains are read from their orders downstream (walmart_order_refunds).
+        frame = settlement_frame(report_date, rows, return_order_map(None, returns.valid))
         meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
         is_summary = frame.valid["transaction_type"] == "PaymentSummary"
         payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
@@ -162,6 +159,33 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
                       "rows_dead_lettered": len(frame.rejects)},
         )
 
+
+    @dg.multi_asset(
+        outs={
+            "walmart_order_refunds": dg.AssetOut(
+                description="Refunds this settlement pays that no return order explains (price adjustments, keep-it "
+                            "refunds), read from their purchase orders and dated when Walmart posted them; negative cents.",
+                metadata=column_schema(SettledRefund), kinds={"pandas"}),
+            "walmart_refunded_orders": dg.AssetOut(
+                description="The purchase order lines those refunds were issued on (their tax treatment and customer).",
+                metadata=column_schema(OrderLine), kinds={"pandas"}),
+        },
+        ins={"rows": dg.AssetIn(walmart_settlements.key)},
+        partitions_def=partitions.settlement_reports,
+        group_name="walmart",
+        pool="walmart_api",
+    )
+    def walmart_order_refunds(context: dg.AssetExecutionContext, rows: pd.DataFrame, walmart: WalmartResource,
+                              store: StoreResource):
+        client = walmart.client()
+        orders = [client.get_order(po) for po in refunds_without_return(rows)]
+        lines, refunds = order_frames([o for o in orders if o])
+        rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
+        meta = keep_rejects(context, store.get(), "walmart_order_refunds", rejects, context.partition_key)
+        settled = settled_order_refunds(refunds.valid, rows)
+        refunded = lines.valid[lines.valid["purchase_order_id"].isin(settled["purchase_order_id"])].reset_index(drop=True)
+        yield dg.Output(settled, "walmart_order_refunds", metadata={"refunds": len(settled), **meta})
+        yield dg.Output(refunded, "walmart_refunded_orders", metadata={"orders": refunded["purchase_order_id"].nunique()})
 
     @dg.asset(
         partitions_def=partitions.days,
@@ -179,12 +203,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         return snapshot.valid
 
     return WalmartAssets(orders=walmart_orders, returns=walmart_returns, settlements=walmart_settlements,
-                         inventory=walmart_inventory)
+                         order_refunds=walmart_order_refunds, inventory=walmart_inventory)
 
 
 def _report_day(report_date: str) -> datetime:
     return datetime.strptime(report_date, "%m%d%Y").replace(tzinfo=UTC)
-
-
-def _empty_refunds() -> pd.DataFrame:
-    return pd.DataFrame(columns=["purchase_order_id", "line_number", "return_order_id"])

@@ -87,6 +87,13 @@ class SeedMixin:
                 "UnitDescription": "Piece", "CostPriceStandard": item["cost"], "Barcode": item["barcode"],
                 "StandardSalesPrice": item["price"], "Stock": item["stock"], "StartDate": EPOCH.replace(year=2020)})
             self._set_stock(div, rec, item["stock"])
+        if ledger.charge_item:
+            self._insert(div, "logistics/Items", {
+                "Code": ledger.charge_item, "Description": "Walmart order charges (shipping, discounts, tax)",
+                "IsSalesItem": True, "IsStockItem": False, "IsPurchaseItem": False,
+                "SalesVatCode": ledger.tax_codes.no_tax.ljust(3), "GLRevenue": sales_gl["ID"],
+                "GLRevenueCode": sales_gl["Code"], "Unit": "pc", "UnitDescription": "Piece",
+                "StandardSalesPrice": Decimal("0"), "Stock": Decimal("0"), "StartDate": EPOCH.replace(year=2020)})
 
     def _initial_items(self, items, ledger) -> list[dict]:
         source = list(items) if items is not None else _seller_skus(self.options)

@@ -31,9 +31,9 @@ _SUFFIXES = ("St", "Ave", "Rd", "Dr", "Ln", "Ct", "Blvd", "Way", "Pl")
 class CustomersMixin:
     """Ids and people; mixed into SyntheticSeller (synthetic.py)."""
 
-    def _new_id(self, digits: int) -> str:
+    def _new_id(self, digits: int, rng=None) -> str:
         while True:
-            value = str(self._rng.randrange(10 ** (digits - 1) * 2, 10**digits))
+            value = str((rng or self._rng).randrange(10 ** (digits - 1) * 2, 10**digits))
             if value not in self._used_ids:
                 self._used_ids.add(value)
                 return value

@@ -291,7 +291,8 @@ class OrdersMixin:
             refund = line.refund
             if refund is not None and refund.refunded_at is not None:
                 rendered["statusDate"] = _ms(max(status_at, refund.refunded_at))
-                rendered["returnOrderId"] = line.return_id
+                if line.return_id is not None:
+                    rendered["returnOrderId"] = line.return_id
                 refund_charges = [{
                     "refundReason": refund.refund_reason,
                     "charge": {
@@ -309,7 +310,8 @@ class OrdersMixin:
                     refund_charges.append({"refundReason": refund.refund_reason, "charge": charge})
                 rendered["refund"] = {
                     "refundId": refund.refund_id,
-                    "refundComments": f"Refund for return {line.return_id}",
+                    "refundComments": (f"Refund for return {line.return_id}" if line.return_id is not None
+                                       else "Partial refund issued by the seller"),
                     "refundCharges": {"refundCharge": refund_charges},
                 }
             elif line.return_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from walmart_accounting.sandbox.seller.helpers import _iso, _return_tax, _rmoney
@@ -74,6 +75,30 @@ class ReturnsMixin:
                     self._restocked[key] = self._restocked.get(key, 0) + qty
             channel = rng.choices(("ONLINE", "IN_STORE"), weights=(85, 15))[0]
             self._returns.append(_Return(return_id, po, chosen, created, received_at, refunded_at, keep_it, channel))
+
+    def _simulate_order_refunds(self) -> None:
+        """Refunds issued on the order with no return (POST /v3/orders/{po}/refund): price adjustments, goodwill.
+
+        Drawn from their own random stream, so the orders, returns and settlements of a seed stay as they were.
+        """
+        rng = random.Random(f"{self.seed}-order-refunds")
+        for po in self._pos:
+            if po.deliver_at is None or rng.random() >= 0.03:
+                continue
+            lines = [ln for ln in po.lines if ln.allocated and ln.refund is None and not ln.cancelled_by(self.as_of)]
+            if not lines:
+                continue
+            line = rng.choice(lines)
+            share = rng.choice((10, 15, 20, 25, 50))  # percent of the line's price given back
+            gross = line.qty * line.unit_price * share // 100
+            refunded_at = po.deliver_at + timedelta(days=rng.randrange(1, 12), minutes=rng.randrange(0, 24 * 60))
+            line.refund = _RefundAmounts(
+                qty=line.qty, product_gross=gross, discount=0,
+                product_tax=line.qty * line.unit_tax * share // 100, shipping=0, shipping_tax=0,
+                reason_code="PRICE_ADJUSTMENT", refund_reason=rng.choice(("ItemNotAsAdvertised", "Finance -> Goodwill",
+                                                                          "Shipping & Delivery -> Damaged")),
+                refund_id=self._new_id(10, rng), refunded_at=refunded_at if refunded_at <= self.as_of else None,
+            )
 
     # -- rendering: returns ---------------------------------------------------------------------
 

@@ -158,7 +158,7 @@ class SettlementsMixin:
         when = refund.refunded_at
         base = self._line_columns(po, line, refund.qty)
         base.update({"Transaction Posted Timestamp": _mdy(when.date()), "Transaction Type": "Refund",
-                     "Transaction Description": "Return Refund",
+                     "Transaction Description": "Return Refund" if line.return_id is not None else "Refund",
                      "Transaction Reason Description": refund.refund_reason})
         commission, ship_commission = _pct_of(refund.product_net, pct), _pct_of(refund.shipping, pct)
         entries = [
@@ -200,7 +200,7 @@ class SettlementsMixin:
                 refund = line.refund
                 if refund is not None and refund.refunded_at is not None:
                     txns.append(self._refund_txn(po, line))
-                    if po.wfs and refund.reason_code not in {r[0] for r in _RETURN_REASONS if r[3]}:
+                    if po.wfs and line.return_id is not None and refund.reason_code not in {r[0] for r in _RETURN_REASONS if r[3]}:
                         cols = self._line_columns(po, line, refund.qty)
                         cols = {k: v for k, v in cols.items() if k not in ("Commission Rate", "Commission Rule")}
                         fee = 350 if line.product.weight_oz <= 16 else 525 if line.product.weight_oz <= 64 else 790

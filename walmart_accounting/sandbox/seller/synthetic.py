@@ -63,6 +63,7 @@ class SyntheticSeller(CustomersMixin, StockMixin, OrdersMixin, ReturnsMixin, Set
                 self._place_customer_order(moment)
             self._replenish(day)
         self._simulate_returns()
+        self._simulate_order_refunds()
 
         self._pos.sort(key=lambda po: (po.created, po.po_id))
         self.orders: list[dict] = [self._render_order(po) for po in self._pos]

@@ -275,6 +275,8 @@ def _charge_lines(frame: pd.DataFrame, config: MappingConfig, ledger_cfg: Ledger
             continue
         account = sku_map["account"] if accounts[kind] is None else accounts[kind]
         part = base[keep].assign(
+            # The item goes on the product line only: on shipping or a discount it would move stock and cost.
+            item_code=base.loc[keep, "item_code"] if kind == "product" else None,
             category=category, _o2=sub,
             description=(labels[kind] + name[keep]).str.slice(0, 250),
             quantity=frame.loc[keep, "quantity"].to_numpy() if kind == "product" else 1,
@@ -289,7 +291,7 @@ def _charge_lines(frame: pd.DataFrame, config: MappingConfig, ledger_cfg: Ledger
         if keep.any():
             account = sku_map["account"] if accounts.get("fee") is None else accounts["fee"]
             parts.append(base[keep].assign(
-                category=LineCategory.ADJUSTMENT.value, _o2=3, description=(labels["fee"] + name[keep]).str.slice(0, 250),
+                item_code=None, category=LineCategory.ADJUSTMENT.value, _o2=3, description=(labels["fee"] + name[keep]).str.slice(0, 250),
                 quantity=1, account=account[keep] if isinstance(account, pd.Series) else account,
                 amount_cents=-fee[keep], tax_cents=0, tax_code=no_tax,
             ))

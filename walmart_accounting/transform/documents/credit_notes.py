@@ -97,7 +97,10 @@ def credit_notes(return_lines: pd.DataFrame, order_refunds: pd.DataFrame | None,
                 "discount": zero, "discount_tax": zero,
                 "shipping": _cents(merged["shipping_cents"]), "shipping_tax": _cents(merged["shipping_tax_cents"]),
                 "fee": _cents(merged["fee_cents"]) if "fee_cents" in merged else zero,
-                "_date": merged["return_date"], "_source": rid, "_po": merged["purchase_order_id"],
+                # dated when Walmart completed the refund (cut-off), else when the return was opened
+                "_date": (merged["refund_date"].fillna(merged["return_date"]) if "refund_date" in merged
+                          else merged["return_date"]),
+                "_source": rid, "_po": merged["purchase_order_id"],
                 "customer_key": merged["customer_key"],
                 "customer_name": _text(merged["customer_name"]).fillna(_text(merged["o_customer_name"]))
                 if "o_customer_name" in merged else merged["customer_name"],
@@ -126,9 +129,12 @@ def credit_notes(return_lines: pd.DataFrame, order_refunds: pd.DataFrame | None,
             if order_lines is not None and len(order_lines):
                 by_po = order_lines.assign(purchase_order_id=order_lines["purchase_order_id"].astype(str))
                 customer = by_po.drop_duplicates("purchase_order_id").set_index("purchase_order_id")
-                # no refund date on the order: the credit note is dated by the order's last ship (else order) date
+                # undated refund: the credit note falls back to the order's last ship (else order) date
                 dates = by_po.groupby("purchase_order_id")[["ship_date", "order_date"]].max()
                 when = po.map(dates["ship_date"].fillna(dates["order_date"]))
+            # the day Walmart posted the refund (its settlement row, a calendar day): the credit note's date
+            posted = (pd.to_datetime(merged["refund_date"]).dt.normalize() if "refund_date" in merged
+                      else pd.Series(pd.NaT, index=merged.index, dtype="datetime64[ns]"))
             frames.append(pd.DataFrame({
                 "document_key": merged["document_key"], "_o1": _line_order(merged["line_number"]),
                 "sku": merged["sku"], "name": merged["o_product_name"] if "o_product_name" in merged else merged["sku"],
@@ -137,7 +143,8 @@ def credit_notes(return_lines: pd.DataFrame, order_refunds: pd.DataFrame | None,
                 "product": -_cents(merged["product_cents"]), "product_tax": -_cents(merged["product_tax_cents"]),
                 "discount": zero, "discount_tax": zero,
                 "shipping": -_cents(merged["shipping_cents"]), "shipping_tax": -_cents(merged["shipping_tax_cents"]),
-                "fee": zero, "_date": when, "_source": po + "," + merged["refund_id"].astype(str), "_po": po,
+                "fee": zero, "_date": when, "_posted": posted, "_source": po + "," + merged["refund_id"].astype(str),
+                "_po": po,
                 "customer_key": po.map(customer["customer_key"]) if "customer_key" in customer else None,
                 "customer_name": po.map(customer["customer_name"]) if "customer_name" in customer else None,
                 "customer_email": po.map(customer["customer_email"]) if "customer_email" in customer else None,
@@ -157,6 +164,8 @@ def credit_notes(return_lines: pd.DataFrame, order_refunds: pd.DataFrame | None,
     related, related_errors = _keys_for(keys.invoice_key, charges["_po"].astype(str))
     charges["related_key"] = related.where(related_errors.isna(), None)
     charges["_day"] = _local_day(charges["_date"], config.seller.timezone)
+    if "_posted" in charges:
+        charges["_day"] = charges["_posted"].where(charges["_posted"].notna(), charges["_day"])
     header = charges.groupby("document_key", sort=False).agg(
         document_date=("_day", "max"), currency=("currency", "first"),
         related_key=("related_key", "min"), _source=("_source", "first"))

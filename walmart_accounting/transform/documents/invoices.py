@@ -7,7 +7,7 @@ import pandas as pd
 from walmart_accounting.domain import keys
 from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.documents import DocumentKind
-from walmart_accounting.domain.money import allocate_minor
+from walmart_accounting.domain.money import prorate_minor
 from walmart_accounting.transform.documents.common import (
     DocumentResult,
     _assemble,
@@ -28,18 +28,16 @@ ORDER_MONEY = ["product_cents", "product_tax_cents", "shipping_cents", "shipping
 
 
 def _prorated(frame: pd.DataFrame) -> pd.DataFrame:
-    """Order-line money prorated to the shipped quantity (allocate_minor: no cent lost) where partly cancelled."""
+    """Order-line money prorated to the shipped quantity where partly cancelled: the line's parts add up to its share."""
     out = frame.copy()
     for column in ORDER_MONEY:
         out[column] = _cents(out[column])
     partial = (out["shipped_quantity"] < out["quantity"]).to_numpy()
-    if partial.any():  # rare: only partly shipped lines go through Python, one call per money cell
+    if partial.any():  # rare: only partly shipped lines go through Python, one call per line
         shipped = out.loc[partial, "shipped_quantity"].astype(int).tolist()
-        rest = (out.loc[partial, "quantity"] - out.loc[partial, "shipped_quantity"]).astype(int).tolist()
-        for column in ORDER_MONEY:
-            totals = out.loc[partial, column].astype(int).tolist()
-            out.loc[partial, column] = [allocate_minor(t, [s, r])[0] if t else 0
-                                        for t, s, r in zip(totals, shipped, rest, strict=True)]
+        quantity = out.loc[partial, "quantity"].astype(int).tolist()
+        cells = out.loc[partial, ORDER_MONEY].astype(int).to_numpy().tolist()
+        out.loc[partial, ORDER_MONEY] = [prorate_minor(c, s, q) for c, s, q in zip(cells, shipped, quantity, strict=True)]
         out[ORDER_MONEY] = out[ORDER_MONEY].astype("int64")
     return out
 

@@ -25,6 +25,7 @@ from walmart_accounting.transform.documents.common import (
     _problems,
     _text,
 )
+from walmart_accounting.transform.documents.credit_notes import credit_notes
 
 # Settlement Amount Types (compared case-insensitively) that are the customer's money for an order.
 ORDER_AMOUNT_TYPES = {"product price": "product", "shipping price": "shipping",
@@ -145,6 +146,54 @@ def _transfers(report: pd.DataFrame, ledger_cfg: Ledger) -> tuple[pd.DataFrame, 
                                           _problems(pd.Series([], dtype=object), []))
 
 
+_WITHHELD_MONEY = {"product tax withheld": "product_tax", "shipping tax withheld": "shipping_tax"}
+
+
+def withheld_treatment(rows: pd.DataFrame) -> pd.Series:
+    """Per classified row: what the settlement says its tax is: 'facilitator', 'seller', 'partial' or None.
+
+    The settlement is the judge of who remits: per purchase order line, transaction and tax (product or
+    shipping), tax Walmart withheld back ("Product tax withheld") is facilitator tax; tax it collected and
+    paid out is the seller's. Withholding part of it is 'partial'. Rows that are not tax get None.
+    """
+    is_tax = rows["money"].isin(["product_tax", "shipping_tax"]).to_numpy()
+    tax_of = _text(rows["amount_type"]).str.lower().map(_WITHHELD_MONEY)
+    withheld = (rows["kind"] == "withheld").to_numpy() & tax_of.notna().to_numpy()
+    keyed = rows.assign(_tax=np.where(is_tax, rows["money"], tax_of), _po=_text(rows["purchase_order_id"]).fillna(""),
+                        _line=_text(rows["purchase_order_line"]).fillna(""),
+                        _collected=np.where(is_tax, rows["amount_cents"], 0), _withheld=np.where(withheld, rows["amount_cents"], 0))
+    group = ["report_date", "_po", "_line", "transaction_type", "_tax"]
+    sums = keyed[is_tax | withheld].groupby(group, dropna=False)[["_collected", "_withheld"]].transform("sum")
+    judged = pd.Series(None, index=rows.index, dtype=object)
+    collected, kept = sums["_collected"], sums["_withheld"]
+    verdict = np.select([kept == 0, kept == -collected], ["seller", "facilitator"], "partial")
+    judged.loc[sums.index] = verdict
+    return judged.where(is_tax, None)
+
+
+def facilitator_findings(rows: pd.DataFrame, config: MappingConfig) -> pd.DataFrame:
+    """Tax rows where the mapping's state list and the settlement disagree on who remits, one per PO line and tax.
+
+    Named findings for the `facilitator_tax_nets_to_zero` check: a state configured as facilitator whose
+    tax Walmart paid out, or a seller-remitted state whose tax Walmart withheld, leaves the facilitator
+    account (or the seller's tax) wrong, so it is never passed over in silence.
+    """
+    columns = ["purchase_order_id", "purchase_order_line", "ship_to_state", "configured", "settlement_shows",
+               "tax_cents"]
+    judged = withheld_treatment(rows)
+    tax = rows[judged.notna()].assign(settlement_shows=judged[judged.notna()])
+    if tax.empty:
+        return pd.DataFrame(columns=columns)
+    state = _text(tax["ship_to_state"]).str.upper()
+    tax["configured"] = np.select([state.isin(list(config.tax.facilitator_states)).fillna(False).to_numpy(dtype=bool),
+                                   state.isin(list(config.tax.seller_remitted_states)).fillna(False).to_numpy(dtype=bool)],
+                                  ["facilitator", "seller"], "unlisted")
+    tax["ship_to_state"] = state
+    out = tax.groupby(["purchase_order_id", "purchase_order_line", "ship_to_state", "configured", "settlement_shows"],
+                      as_index=False, dropna=False).agg(tax_cents=("amount_cents", "sum"))
+    return out[(out["configured"] != out["settlement_shows"]) & (out["tax_cents"] != 0)][columns].reset_index(drop=True)
+
+
 def _prepare(settlement_rows: pd.DataFrame, config: MappingConfig):
     rows = settlement_rows.reset_index(drop=True)
     rows = rows.assign(report_date=rows["report_date"].astype(str))
@@ -197,18 +246,33 @@ def _refund_credit_keys(refund_rows: pd.DataFrame, order_refunds: pd.DataFrame |
 
 
 def settlement_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger: str,
-                         order_refunds: pd.DataFrame | None = None) -> DocumentResult:
+                         order_refunds: pd.DataFrame | None = None,
+                         refunded_orders: pd.DataFrame | None = None) -> DocumentResult:
     """Per settlement report: a payment per purchase order, a refund payment per credit note, one fee
-    bill, and the transfer of the payout from the clearing account to the bank.
+    bill, the transfer of the payout from the clearing account to the bank, and the credit notes of
+    the refunds it pays that no return order explains.
 
     Payments total what the Sale rows credited for the PO (product price incl. promotions, product tax,
     shipping price, shipping tax); refund payments are the Refund rows' price/tax amounts (negative).
     A refund row without return_order_id gets its credit note from `order_refunds` when exactly one
     refund matches its PO line; otherwise it is rejected. Everything else goes on the fee bill.
+    With `refunded_orders` (the order lines of `order_refunds`: their ship-to state decides the tax) the
+    credit notes of those refunds are built here too; without, `order_refunds` only names them.
     """
-    ledger_cfg = config.ledger(ledger)
     if settlement_rows is None or settlement_rows.empty:
         return _empty_result()
+    paid = _paid_documents(settlement_rows, config, ledger, order_refunds)
+    if order_refunds is None or order_refunds.empty or refunded_orders is None:
+        return paid
+    # A refund issued on the order is credited where Walmart pays it: here, dated when Walmart posted it.
+    notes = credit_notes(None, order_refunds, refunded_orders, config, ledger)
+    return DocumentResult(pd.concat([notes.documents, paid.documents], ignore_index=True),
+                          pd.concat([notes.rejects, paid.rejects], ignore_index=True))
+
+
+def _paid_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger: str,
+                    order_refunds: pd.DataFrame | None) -> DocumentResult:
+    ledger_cfg = config.ledger(ledger)
     rows, report, key_problems = _prepare(settlement_rows, config)
     problems = [key_problems]
     accounts = ledger_cfg.accounts
@@ -282,20 +346,24 @@ def settlement_documents(settlement_rows: pd.DataFrame, config: MappingConfig, l
                 "amount_cents": rp["amount_cents"], "tax_cents": 0, "_o1": 0,
             }))
 
-    # (c) the fee bill
-    bill_keys = _settlement_key_of(report, keys.fee_bill_key)
+    # (c) the fee bills: one per month the fees were posted in (cut-off), the period end's month first
+    rows["_bill"] = _fee_bill_keys(rows)
     fees = rows[rows["kind"].isin(["fee", "withheld", "adjustment", "reserve"])].copy()
     unmapped = rows[rows["kind"] == "unmapped"]
     if len(unmapped):
-        reasons = _unmapped_reasons(unmapped, ["report_date"])
-        problems.append(_problems(reasons["report_date"].map(bill_keys), reasons["reason"]))
+        reasons = _unmapped_reasons(unmapped, ["_bill"])
+        problems.append(_problems(reasons["_bill"], reasons["reason"]))
     if len(fees):
         fees["_line"] = np.where(fees["kind"] == "fee", "fee:" + fees["fee_type"].fillna(""), fees["kind"])
-        bill = fees.groupby(["report_date", "_line"], as_index=False).agg(
+        bill = fees.groupby(["report_date", "_bill", "_line"], as_index=False).agg(
             settlement_amount=("amount_cents", "sum"), fee_type=("fee_type", "first"), kind=("kind", "first"))
         bill = bill[bill["settlement_amount"] != 0]
         bill = bill.merge(report[["period_end", "payable_id", "settlement_key", "currency"]], left_on="report_date",
                           right_index=True)
+        # dated at the period end, or for an earlier month's bill at the last day its fees were posted
+        last_day = fees.groupby("_bill")["_day"].max()
+        in_end_month = bill["_bill"].map(last_day).dt.to_period("M") == bill["period_end"].dt.to_period("M")
+        bill["_date"] = bill["period_end"].where(in_end_month, bill["_bill"].map(last_day))
         account = np.select(
             [bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
             [accounts.facilitator_tax, accounts.adjustments, accounts.reserve],
@@ -311,8 +379,8 @@ def settlement_documents(settlement_rows: pd.DataFrame, config: MappingConfig, l
         order_ = np.select([bill["kind"] == "fee", bill["kind"] == "withheld", bill["kind"] == "adjustment"],
                            [bill["fee_type"].map(_FEE_ORDER).fillna(99).to_numpy(dtype=float), 100, 101], 102)
         parts.append(pd.DataFrame({
-            "document_key": bill["report_date"].map(bill_keys), "document_kind": DocumentKind.FEE_BILL.value,
-            "document_date": bill["period_end"], "currency": bill["currency"],
+            "document_key": bill["_bill"], "document_kind": DocumentKind.FEE_BILL.value,
+            "document_date": bill["_date"], "currency": bill["currency"],
             "contact_key": config.contacts.supplier_number, "contact_name": config.contacts.supplier_name,
             "settlement_key": bill["settlement_key"], "source_ids": bill["payable_id"],
             "category": np.select([bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
@@ -329,12 +397,19 @@ def settlement_documents(settlement_rows: pd.DataFrame, config: MappingConfig, l
 
     filled = [p for p in parts if len(p)]
     lines = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=["document_key"])
-    sources = _settlement_sources(rows, bill_keys)
+    sources = _settlement_sources(rows)
     return _assemble(lines, problems, sources, ledger)
 
 
-def _settlement_sources(rows: pd.DataFrame, bill_keys: pd.Series) -> pd.DataFrame:
+def _fee_bill_keys(rows: pd.DataFrame) -> pd.Series:
+    """Per row: the key of the fee bill of the month it was posted in (the plain key in the period end's month)."""
+    found, _ = _keys_for(keys.fee_bill_key, rows["period_end"].dt.date, rows["payable_id"],
+                         rows["_day"].dt.to_period("M").dt.to_timestamp().dt.date, fallback="WM-SET-?")
+    return found
+
+
+def _settlement_sources(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows behind each fee bill (for the reject record): fee, withheld, adjustment, reserve, unmapped rows."""
     keep = rows["kind"].isin(["fee", "withheld", "adjustment", "reserve", "unmapped"])
     src = rows.loc[keep].drop(columns=["_day", "period_end", "payable_id"], errors="ignore")
-    return src.assign(document_key=src["report_date"].map(bill_keys))
+    return src.assign(document_key=src["_bill"]).drop(columns=["_bill"])

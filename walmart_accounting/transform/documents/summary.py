@@ -14,8 +14,9 @@ from walmart_accounting.transform.documents.common import (
     _empty_result,
     _key_problems,
     _keys_for,
+    _money_text,
     _problems,
-    _tax_treatment,
+    _text,
     _tracking,
 )
 from walmart_accounting.transform.documents.settlements import (
@@ -24,6 +25,7 @@ from walmart_accounting.transform.documents.settlements import (
     _prepare,
     _transfers,
     _unmapped_reasons,
+    withheld_treatment,
 )
 
 
@@ -32,9 +34,10 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     line per category in the settlement's signs (total = the month's share of the payout), its payment
     from the clearing account, and the transfer of the payout to the bank.
 
-    Seller-remitted tax is carried as tax on the sales, shipping and refund lines of those states (one
-    line per tax code), since ledgers book output tax through the tax code. Facilitator tax collected,
-    refunded and withheld go to the facilitator account, which nets to zero per settlement.
+    Who remits a tax is what the settlement shows, not the mapping's state list: tax Walmart withheld is
+    facilitator tax (collected, refunded and withheld go to the facilitator account, which nets to zero per
+    settlement); tax it paid out is the seller's, carried as tax on the sales, shipping and refund lines
+    (one line per tax code, the state's or `default`), since ledgers book output tax through the tax code.
     """
     ledger_cfg = config.ledger(ledger)
     if settlement_rows is None or settlement_rows.empty:
@@ -51,9 +54,7 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     problems.append(_key_problems(detail["document_key"], errors))
 
     is_tax = detail["money"].isin(["product_tax", "shipping_tax"]).to_numpy()
-    tax_amount = pd.Series(np.where(is_tax, detail["amount_cents"], 0), index=detail.index)
-    treatment, code, tax_problem = _tax_treatment(detail["ship_to_state"], tax_amount, detail["currency"], config,
-                                                  ledger_cfg, ledger, require_state=False)
+    treatment, code, tax_problem = _settlement_tax_treatment(detail, ledger_cfg, ledger)
     bad = tax_problem.notna() & is_tax
     if bad.any():
         grouped = pd.DataFrame({"k": detail.loc[bad, "document_key"], "r": tax_problem[bad]}).drop_duplicates()
@@ -164,3 +165,42 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     sources = detail.drop(columns=["_day", "_month", "period_end", "payable_id", "_group", "_code", "_amount", "_tax"],
                           errors="ignore")
     return _assemble(lines, problems, sources, ledger)
+
+
+def _settlement_tax_treatment(detail: pd.DataFrame, ledger_cfg, ledger: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per row: treatment ('facilitator' | 'seller' | None) as the settlement shows it, the seller tax code, a problem."""
+    judged = withheld_treatment(detail)
+    state = _text(detail["ship_to_state"]).str.upper()
+    codes = ledger_cfg.tax_codes.seller_remitted
+    code = state.map(codes) if codes else pd.Series(None, index=detail.index, dtype=object)
+    if "default" in codes:
+        code = code.where(code.notna(), codes["default"])
+    seller = (judged == "seller").to_numpy()
+    code = code.where(seller, None)
+    problem = pd.Series(pd.NA, index=detail.index, dtype=object)
+    has_tax = (detail["amount_cents"] != 0).to_numpy()
+    no_code = seller & code.isna().to_numpy() & has_tax
+    if no_code.any():
+        amounts = _money_text(detail.loc[no_code, "amount_cents"], detail.loc[no_code, "currency"])
+        problem[no_code] = [
+            f"tax of {a} on PO {p} ({'ship-to state ' + st if isinstance(st, str) else 'no ship-to state: missing shipping information'}) "
+            f"was paid out by Walmart, not withheld: it is the seller's to remit, but ledger {ledger} has no "
+            f"seller-remitted tax code for {st if isinstance(st, str) else 'it'} (tax_codes.seller_remitted)"
+            for a, p, st in zip(amounts, detail.loc[no_code, "purchase_order_id"], state[no_code].astype(object).where(
+                state[no_code].notna(), None), strict=True)]
+    partial = (judged == "partial").to_numpy() & has_tax
+    if partial.any():
+        problem[partial] = [f"Walmart withheld only part of the tax on PO {p} line {n}: neither facilitator nor "
+                            "seller-remitted in full" for p, n in zip(detail.loc[partial, "purchase_order_id"],
+                                                                    detail.loc[partial, "purchase_order_line"], strict=True)]
+    treatment = judged.where(judged.isin(["facilitator", "seller"]), None)
+    # The price a seller-remitted tax was charged on rides on the same line with that tax code.
+    base = detail["money"].astype(object).where(detail["money"].notna(), "").astype(str).str.replace("_tax", "")
+    line = (detail["report_date"].astype(str) + "|" + _text(detail["purchase_order_id"]).fillna("") + "|"
+            + _text(detail["purchase_order_line"]).fillna("") + "|" + detail["transaction_type"].astype(str) + "|" + base)
+    taxed = pd.DataFrame({"line": line, "treatment": treatment, "code": code})[treatment.notna().to_numpy()]
+    taxed = taxed.drop_duplicates("line").set_index("line")
+    price = (detail["kind"] == "order").to_numpy() & treatment.isna().to_numpy()
+    treatment = treatment.where(~price, line.map(taxed["treatment"]))
+    code = code.where(~price, line.map(taxed["code"]))
+    return treatment, code, problem

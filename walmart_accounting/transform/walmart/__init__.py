@@ -7,7 +7,8 @@ walks the JSON (that is parsing); sums, signs, products and date conversions are
 A record that cannot even be flattened (a missing id, a quantity that is not a number, an unknown status,
 an amount with more decimals than its currency has) becomes one reject with a reason naming the field;
 the rest of the batch goes on. What flattens then goes through the pandera model row by row
-(`validation.split_valid`). Money is integer minor units from `exact_minor`: never rounded, never float.
+(`validation.split_valid`). Money is integer minor units from `minor_from_api`: never rounded, never float; a whole cent written
+with binary-float noise (`0.30000000000000004`) is that cent, a genuine sub-cent amount is refused.
 
 Decisions (FACTS.md leaves these open):
 - Order charges are line totals (what the synthetic seller and every official example with quantity 1 give).
@@ -46,7 +47,13 @@ from walmart_accounting.transform.walmart.returns import (
     return_frame,
     return_order_map,
 )
-from walmart_accounting.transform.walmart.settlements import PAYMENT_SUMMARY, SETTLEMENT_COLUMNS, settlement_frame
+from walmart_accounting.transform.walmart.settlements import (
+    PAYMENT_SUMMARY,
+    SETTLEMENT_COLUMNS,
+    refunds_without_return,
+    settled_order_refunds,
+    settlement_frame,
+)
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -60,7 +67,9 @@ __all__ = [
     "customer_key",
     "inventory_frame",
     "order_frames",
+    "refunds_without_return",
     "return_frame",
     "return_order_map",
+    "settled_order_refunds",
     "settlement_frame",
 ]

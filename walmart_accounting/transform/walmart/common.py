@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from walmart_accounting.domain.money import MoneyError, exact_minor
+from walmart_accounting.domain.money import MoneyError, minor_from_api
 from walmart_accounting.transform.validation import REJECT_COLUMNS, Validated, empty_rejects
 
 DEFAULT_CURRENCY = "USD"  # Walmart US marketplace; used only when a record carries no currency at all
@@ -93,7 +93,7 @@ def _cents(amount: Any, currency: str, field: str) -> int:
     if amount is None:
         raise _Bad(f"{field} is missing")
     try:
-        return exact_minor(amount, currency)
+        return minor_from_api(amount, currency)
     except MoneyError as exc:
         raise _Bad(f"{field}: {exc}") from None
 

@@ -130,6 +130,11 @@ def _flatten_order(order: Any, position: int):
     shipping = _obj(order.get("shippingInfo"), "shippingInfo")
     postal = _obj(shipping.get("postalAddress"), "shippingInfo.postalAddress")
     node = _obj(order.get("shipNode"), "shipNode")
+    # Without the ship-to state the sales tax treatment (facilitator or seller-remitted) cannot be decided:
+    # refuse the order here, with its reason, rather than leave it to fail at invoice time.
+    state = _text(postal.get("state"), "shippingInfo.postalAddress.state", required=False)
+    if state is None:
+        raise _Bad("shippingInfo.postalAddress.state is missing: the ship-to state decides the order's sales tax")
     if "orderLines" not in order or order["orderLines"] is None:
         raise _Bad("orderLines is missing")
     raw_lines = _items(order["orderLines"], "orderLine", "orderLines.orderLine")
@@ -142,7 +147,7 @@ def _flatten_order(order: Any, position: int):
         "customer_name": _text(postal.get("name"), "shippingInfo.postalAddress.name", required=False),
         "customer_email": email.strip() if isinstance(email, str) and email.strip() else None,
         "order_ms": order_ms,
-        "ship_to_state": _text(postal.get("state"), "shippingInfo.postalAddress.state", required=False),
+        "ship_to_state": state,
         "ship_to_postal_code": _text(postal.get("postalCode"), "shippingInfo.postalAddress.postalCode",
                                      required=False),
         "ship_node_type": _text(node.get("type"), "shipNode.type", required=False),

@@ -89,6 +89,24 @@ def _refund_state(line: dict, quantity: int, field: str) -> tuple[str | None, bo
     return status, refunded
 
 
+def _refund_time(line: dict, ret: dict, refunded: bool) -> str | None:
+    """When Walmart completed the line's refund: the credit note's date (cut-off), not the return's creation.
+
+    The latest REFUND_COMPLETED entry of currentTrackingStatuses; else a REFUND_COMPLETED tracking event
+    of the line or the return; else, for a refunded line, its own statusTime. None when unknown.
+    """
+    times = [t.get("statusTime") for t in _items(line.get("currentTrackingStatuses"), None, "currentTrackingStatuses")
+             if isinstance(t, dict) and t.get("currentRefundStatus") == REFUND_COMPLETED]
+    if not times:
+        events = (_items(line.get("returnTrackingDetail"), None, "returnTrackingDetail")
+                  + _items(ret.get("returnTrackingDetail"), None, "returnTrackingDetail"))
+        times = [e.get("eventTime") for e in events if isinstance(e, dict) and e.get("eventTag") == REFUND_COMPLETED]
+    if not times and refunded:
+        times = [line.get("statusTime")]
+    found = [t.strip() for t in times if isinstance(t, str) and t.strip()]
+    return max(found) if found else None
+
+
 def _flatten_return(ret: Any, position: int) -> tuple[list[dict], list[list[tuple[str, int]]]]:
     ret = _obj(ret, "returnOrder")
     return_id = _text(ret.get("returnOrderId"), "returnOrderId")
@@ -137,6 +155,7 @@ def _flatten_return(ret: Any, position: int) -> tuple[list[dict], list[list[tupl
             "quantity": quantity,
             "refund_status": refund_status,
             "refunded": refunded,
+            "refund_date_raw": _refund_time(line, ret, refunded),
             "currency": _one_currency(currencies or ([total_currency] if total_currency else []),
                                       f"{field} charges"),
             "_position": position,
@@ -163,7 +182,8 @@ def return_frame(returns: list[dict]) -> Validated:
     if not rows:
         frame = _sum_buckets(_empty([c for c in RETURN_LINE_COLUMNS if c not in _RETURN_BUCKETS]), [],
                              _RETURN_BUCKETS)
-        frame = frame.astype({"return_date": "datetime64[ns, UTC]", "quantity": "int64", "refunded": "bool"})
+        frame = frame.astype({"return_date": "datetime64[ns, UTC]", "refund_date": "datetime64[ns, UTC]",
+                              "quantity": "int64", "refunded": "bool"})
         checked = split_valid(frame[RETURN_LINE_COLUMNS], ReturnLine, ["return_order_id", "return_line_number"])
         return Validated(checked.valid, _rejects(rejects, checked.rejects))
     # Per-unit amounts: the line's totals are the sums times the returned quantity (integer arithmetic).
@@ -171,6 +191,9 @@ def return_frame(returns: list[dict]) -> Validated:
     frame["quantity"] = frame["quantity"].astype("int64")
     frame[_RETURN_BUCKETS] = frame[_RETURN_BUCKETS].mul(frame["quantity"], axis=0).astype("int64")
     frame["return_date"] = pd.to_datetime(frame["return_date_raw"], utc=True, format="ISO8601",
+                                          errors="coerce").astype("datetime64[ns, UTC]")
+    # an unreadable refund time is not a reason to refuse the return: the credit note falls back to its creation
+    frame["refund_date"] = pd.to_datetime(frame["refund_date_raw"], utc=True, format="ISO8601",
                                           errors="coerce").astype("datetime64[ns, UTC]")
     bad_date = frame["return_date"].isna()
     for position in frame.loc[bad_date, "_position"].unique():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from walmart_accounting.domain.money import MoneyError, exact_minor
+from walmart_accounting.domain.money import MoneyError, minor_from_api
 from walmart_accounting.schemas.walmart import SETTLEMENT_TRANSACTION_TYPES, SettlementRow
 from walmart_accounting.transform.validation import Validated, split_valid
 from walmart_accounting.transform.walmart.common import DEFAULT_CURRENCY, _empty, _reject, _rejects
@@ -60,7 +60,7 @@ def _money_cells(amounts: pd.Series, currencies: pd.Series, label: pd.Series) ->
         try:
             if not amount:
                 raise MoneyError("is empty")
-            cents.append(exact_minor(amount, currency or DEFAULT_CURRENCY))
+            cents.append(minor_from_api(amount, currency or DEFAULT_CURRENCY))
             errors.append("")
         except MoneyError as exc:
             cents.append(0)
@@ -163,3 +163,27 @@ def _empty_settlement() -> pd.DataFrame:
     return frame.astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]",
                          "posted_date": "datetime64[ns]", "row_number": "int64", "ship_qty": "Int64",
                          "amount_cents": "int64"})
+
+
+def refunds_without_return(rows: pd.DataFrame) -> list[str]:
+    """Purchase orders of the report's Refund rows that no return order explains: refunds issued on the order."""
+    refund = rows[(rows["transaction_type"] == "Refund") & rows["return_order_id"].isna() & rows["purchase_order_id"].notna()]
+    return sorted(refund["purchase_order_id"].astype(str).unique())
+
+
+def settled_order_refunds(refunds: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The orders' refunds that this report pays, each dated when Walmart posted it (its Refund row's day).
+
+    The order's refund section has no date; the report's Transaction Posted Timestamp is when Walmart
+    posted the refund, which is when the credit note belongs in the books.
+    """
+    refund_rows = rows[(rows["transaction_type"] == "Refund") & rows["purchase_order_id"].notna()]
+    posted = (refund_rows.assign(purchase_order_id=refund_rows["purchase_order_id"].astype(str),
+                                 line_number=refund_rows["purchase_order_line"].astype(str))
+              .groupby(["purchase_order_id", "line_number"])["posted_date"].min().rename("refund_date").reset_index())
+    out = refunds.assign(purchase_order_id=refunds["purchase_order_id"].astype(str),
+                         line_number=refunds["line_number"].astype(str))
+    out = out.merge(posted, on=["purchase_order_id", "line_number"], how="inner")
+    out["refund_date"] = pd.to_datetime(out["refund_date"]).astype("datetime64[ns]")
+    out["report_date"] = rows["report_date"].astype(str).iloc[0] if len(rows) else None
+    return out.reset_index(drop=True)

@@ -6,9 +6,10 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from walmart_accounting.domain.money import allocate_minor
+from walmart_accounting.domain.money import allocate_minor, prorate_minor
 from walmart_accounting.schemas.walmart import OrderLine
 from walmart_accounting.transform import documents as docs
+from walmart_accounting.transform.reconcile import invoice_differences
 from walmart_accounting_tests.transform.documents.builders import (
     CONFIG,
     PROPERTY,
@@ -42,6 +43,8 @@ def test_facilitator_invoice_lines_accounts_and_total():
     assert (inv["tax_cents"] == 0).all() and (inv["tax_code"] == "NONE").all()
     assert list(inv["quantity"])[0] == 2
     assert inv["item_code"].iloc[0] == "WM-SKU-0001" and inv["item_code"].iloc[3] is None
+    # the item rides on its product line only: on the discount or shipping it would move stock and cost
+    assert inv["item_code"].iloc[1] is None and inv["item_code"].iloc[2] is None
     assert inv["description"].iloc[3] == "WM-SKU-0099"  # no product name: the SKU
     assert inv.loc[inv["category"] != "facilitator_tax", "tracking_option"].eq("Walmart").all()
     # the invoice is the Walmart charges of the shipped quantities, to the cent
@@ -175,3 +178,22 @@ def test_property_invoices_equal_walmart_charges_to_the_cent(lines, ledger):
     assert totals(result.documents).to_dict() == expected_invoice_totals(lines)
     fac = result.documents[result.documents["category"] == "facilitator_tax"]
     assert fac["tax_code"].eq(CONFIG.ledger(ledger).tax_codes.facilitator).all()
+
+
+def test_a_partly_shipped_line_is_prorated_so_its_parts_add_up_to_its_share_and_the_check_compares_it():
+    # 2 of 3 shipped: each column alone rounds to 667 + 3 + 3 + 3 = 676, but the line's share is 2/3 of 1015 = 677
+    lines = frame(OrderLine, [order_line(quantity=3, shipped_quantity=2, cancelled_quantity=1, product_cents=1000,
+                                         product_tax_cents=5, shipping_cents=5, shipping_tax_cents=5)])
+    invoice = docs.sales_invoices(lines, CONFIG, "xero").documents
+    assert totals(invoice)["WM-1000001"] == allocate_minor(1015, [2, 1])[0] == 677
+    assert invoice_differences(invoice, lines).empty
+    off_by_a_cent = invoice.assign(amount_cents=invoice["amount_cents"] - (invoice["line_no"] == 1).astype(int))
+    assert invoice_differences(off_by_a_cent, lines)["walmart_cents"].tolist() == [677]
+
+
+@given(st.lists(st.integers(-10**6, 10**6), min_size=1, max_size=6), st.integers(1, 50), st.data())
+def test_prorated_parts_always_add_up_to_the_prorated_total(amounts, quantity, data):
+    part = data.draw(st.integers(0, quantity))
+    shares = prorate_minor(amounts, part, quantity)
+    assert sum(shares) == (allocate_minor(sum(amounts), [part, quantity - part])[0] if sum(amounts) else 0)
+    assert all(abs(s * quantity - a * part) < quantity for s, a in zip(shares, amounts, strict=True))

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from walmart_accounting.schemas.walmart import OrderRefund
+from walmart_accounting.domain.config import load_default_config
+from walmart_accounting.schemas.walmart import OrderLine, OrderRefund
 from walmart_accounting.transform import documents as docs
-from walmart_accounting.transform.reconcile import settlement_balance
+from walmart_accounting.transform.reconcile import facilitator_balance, settlement_balance
+from walmart_accounting.transform.walmart import refunds_without_return, settled_order_refunds
 from walmart_accounting_tests.transform.documents.builders import (
     CONFIG,
+    REPORT,
     assert_clean,
     frame,
+    make_config,
+    order_line,
     refund_row,
     sample_rows,
     settlement,
     settlement_identity,
     srow,
     summary_invoices_total,
+    totals,
 )
 
 
@@ -89,14 +96,55 @@ def test_refund_without_return_order_is_derived_or_rejected():
     settlement_identity(derived.documents, rows)
 
 
+@pytest.mark.parametrize("ledger", ["xero", "exact"])
+def test_a_refund_issued_on_the_order_is_credited_and_paid_by_the_settlement_that_pays_it(ledger):
+    # A price adjustment on PO 5000004 (no return): Walmart's Refund rows in this report, the order's refund
+    # section read through walmart_order_refunds, dated when Walmart posted it.
+    rows = settlement([
+        srow("Sale", 2000, "Product Price", "Purchase", po="5000004", line="1", state="TX", posted="2026-09-06"),
+        srow("Sale", 165, "Product tax", "Purchase", po="5000004", line="1", state="TX", posted="2026-09-06"),
+        srow("Sale", -165, "Product tax withheld", "Purchase", po="5000004", line="1", state="TX", posted="2026-09-06"),
+        srow("Refund", -500, "Product Price", "Refund", po="5000004", line="1", state="TX", posted="2026-09-12"),
+        srow("Refund", -41, "Product tax", "Refund", po="5000004", line="1", state="TX", posted="2026-09-12"),
+        srow("Refund", 41, "Product tax withheld", "Refund", po="5000004", line="1", state="TX", posted="2026-09-12"),
+    ])
+    refunds = settled_order_refunds(frame(OrderRefund, [refund_row(po="5000004", refund_id="R-ADJ", product_cents=-500,
+                                                                   product_tax_cents=-41)]), rows)
+    ordered = frame(OrderLine, [order_line(po="5000004", product_cents=2000, product_tax_cents=165, ship_to_state="TX")])
+    result = docs.settlement_documents(rows, CONFIG, ledger, refunds, ordered)
+    assert_clean(result)
+    assert result.rejects.empty
+    documents = result.documents
+    note = documents[documents["document_key"] == "WM-RFD-5000004-R-ADJ"]
+    assert set(note["document_kind"]) == {"credit_note"} and set(note["related_key"]) == {"WM-5000004"}
+    assert (note["document_date"] == pd.Timestamp("2026-09-12")).all()  # when Walmart posted the refund
+    assert totals(note)["WM-RFD-5000004-R-ADJ"] == 541  # price and the facilitator tax given back
+    paid = documents[documents["category"] == "refund"]
+    assert paid["related_key"].tolist() == ["WM-RFD-5000004-R-ADJ"] and paid["amount_cents"].tolist() == [-541]
+    settlement_identity(documents, rows)
+
+
+def test_the_refunds_a_report_pays_without_a_return_name_their_orders_and_their_posting_day():
+    rows = settlement([
+        srow("Refund", -500, "Product Price", "Refund", po="5000004", line="1", posted="2026-09-12"),
+        srow("Refund", -700, "Product Price", "Return Refund", po="5000005", line="2", ret="900000000000000009"),
+        srow("Sale", 900, "Product Price", "Purchase", po="5000006", line="1"),
+    ])
+    assert refunds_without_return(rows) == ["5000004"]
+    refunds = frame(OrderRefund, [refund_row(po="5000004", refund_id="R-ADJ"), refund_row(po="5000006", refund_id="R-X")])
+    settled = settled_order_refunds(refunds, rows)
+    assert settled["refund_id"].tolist() == ["R-ADJ"]  # 5000006 has no refund in this report
+    assert settled["refund_date"].tolist() == [pd.Timestamp("2026-09-12")]  # a calendar day, as the report gives it
+    assert settled["report_date"].tolist() == [REPORT]
+
+
 # hypothesis settlements: random rows of every kind, the PaymentSummary being their sum
 ROW_KINDS = [
     ("Sale", "Product Price", "Purchase"), ("Sale", "Product tax", "Purchase"),
-    ("Sale", "Product tax withheld", "Purchase"), ("Sale", "Shipping Price", "Purchase"),
-    ("Sale", "Shipping tax", "Purchase"), ("Sale", "Shipping tax withheld", "Purchase"),
+    ("Sale", "Shipping Price", "Purchase"), ("Sale", "Shipping tax", "Purchase"),
     ("Sale", "Commission on Product", "Purchase"), ("Sale", "Commission on Shipping", "Purchase"),
     ("Refund", "Product Price", "Return Refund"), ("Refund", "Product tax", "Return Refund"),
-    ("Refund", "Commission on Product", "Return Refund"), ("Refund", "Product tax withheld", "Return Refund"),
+    ("Refund", "Commission on Product", "Return Refund"),
     ("Adjustment", "WFS Fee/Reimbursement", "WFS Fulfillment Fee"),
     ("Adjustment", "Fee/Reimbursement", "Walmart Shipping Label Service Charge"),
     ("Service Fee", "WFS Inventory Fee/Reimbursement", "WFS Storage Fee"),
@@ -108,17 +156,25 @@ ROW_KINDS = [
 
 @st.composite
 def settlement_frames(draw):
-    rows = []
+    rows, withholds = [], {}
     for _ in range(draw(st.integers(1, 25))):
         ttype, amount_type, description = draw(st.sampled_from(ROW_KINDS))
         po = draw(st.sampled_from(["7000001", "7000002", "7000003"]))
         state = draw(st.sampled_from(["CA", "TX", "PR"]))
-        rows.append(srow(ttype, draw(st.integers(-50_000, 50_000)), amount_type, description,
+        amount = draw(st.integers(-50_000, 50_000))
+        rows.append(srow(ttype, amount, amount_type, description,
                          po=po if ttype in ("Sale", "Refund", "Adjustment") else None, line="1", state=state,
                          ret="80000" + po if ttype == "Refund" else None,
                          posted=draw(st.sampled_from(["2026-09-25", "2026-09-30", "2026-10-01", "2026-10-02"])),
                          report="10032026", end="2026-10-02"))
+        if amount_type and amount_type.endswith("tax") and withholds.setdefault((po, ttype, amount_type), draw(st.booleans())):
+            # Walmart withholds this tax of this order back (facilitator tax): all of it, every time
+            rows.append({**rows[-1], "amount_type": amount_type + " withheld", "amount_cents": -amount})
     return settlement(rows, report="10032026", end="2026-10-02")
+
+
+# Tax Walmart pays out is the seller's: the property's seller has a code for it in every state.
+ANY_STATE_CODES = make_config(lambda d: d["ledgers"]["exact"]["tax_codes"]["seller_remitted"].update(default="PR"))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,8 +185,48 @@ def test_property_settlement_ties_out(rows):
     assert result.rejects.empty
     settlement_identity(result.documents, rows)
     assert settlement_balance(result.documents, rows).ties_out
-    summary = docs.settlement_summary(rows, CONFIG, "exact")
+    summary = docs.settlement_summary(rows, ANY_STATE_CODES, "exact")
     assert_clean(summary)
     assert summary.rejects.empty
     balance = settlement_balance(summary.documents, rows)
     assert balance.ties_out and summary_invoices_total(summary.documents) == balance.payout_cents
+    fac = facilitator_balance(summary.documents, rows, ANY_STATE_CODES)
+    assert fac.booked_cents + fac.withheld_cents == 0  # the settlement judged: the facilitator account nets out
+
+
+def test_per_order_facilitator_account_nets_to_zero_only_when_mapping_and_settlement_agree():
+    rows = settlement([
+        srow("Sale", 1000, "Product Price", "Purchase", po="6000020", line="1", state="PR"),
+        srow("Sale", 115, "Product tax", "Purchase", po="6000020", line="1", state="PR"),
+        srow("Sale", -115, "Product tax withheld", "Purchase", po="6000020", line="1", state="PR"),
+    ])
+    # Mapped as seller-remitted (the old default), the invoice booked PR's tax as output tax, while the fee
+    # bill's withheld line debits the facilitator account: tax paid twice, and the check says where.
+    documents = docs.settlement_documents(rows, CONFIG, "xero").documents
+    balance = facilitator_balance(documents, rows, CONFIG)
+    assert (balance.booked_cents, balance.withheld_cents) == (0, -115) and not balance.nets_to_zero
+    assert balance.findings[["purchase_order_id", "configured", "settlement_shows"]].values.tolist() == [
+        ["6000020", "seller", "facilitator"]]
+    default = load_default_config()
+    fixed = facilitator_balance(docs.settlement_documents(rows, default, "xero").documents, rows, default)
+    assert fixed.nets_to_zero and (fixed.booked_cents, fixed.withheld_cents) == (115, -115)
+
+
+def test_per_order_fee_bills_are_split_by_the_month_the_fees_were_posted_in():
+    rows = settlement([
+        srow("Sale", 5000, "Product Price", "Purchase", po="6000040", line="1", state="TX", posted="2026-09-28"),
+        srow("Sale", -750, "Commission on Product", "Purchase", po="6000040", line="1", state="TX", posted="2026-09-28"),
+        srow("Service Fee", -2000, "SEM Marketing Fee", "Walmart Product Advertising", posted="2026-09-30"),
+        srow("Sale", 3000, "Product Price", "Purchase", po="6000041", line="1", state="TX", posted="2026-10-01"),
+        srow("Sale", -450, "Commission on Product", "Purchase", po="6000041", line="1", state="TX", posted="2026-10-01"),
+    ], report="10032026", end="2026-10-02")
+    result = docs.settlement_documents(rows, CONFIG, "xero")
+    assert_clean(result)
+    assert result.rejects.empty
+    bills = result.documents[result.documents["document_kind"] == "fee_bill"]
+    by_key = bills.groupby("document_key").agg(total=("amount_cents", "sum"), day=("document_date", "max"))
+    assert by_key.to_dict("index") == {
+        "WM-SET-20261002-10032026-FEES": {"total": 450, "day": pd.Timestamp("2026-10-02")},
+        "WM-SET-20261002-10032026-FEES-202609": {"total": 2750, "day": pd.Timestamp("2026-09-30")},
+    }
+    settlement_identity(result.documents, rows)

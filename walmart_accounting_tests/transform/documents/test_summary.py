@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from walmart_accounting.domain.config import load_default_config
 from walmart_accounting.transform import documents as docs
-from walmart_accounting.transform.reconcile import settlement_balance
+from walmart_accounting.transform.reconcile import facilitator_balance, settlement_balance
 from walmart_accounting_tests.transform.documents.builders import (
     CONFIG,
     assert_clean,
+    make_config,
     sample_rows,
     settlement,
     srow,
@@ -57,9 +59,64 @@ def test_summary_rejects_a_month_with_unmapped_tax_with_its_payment():
     reasons = dict(zip(result.rejects["record_key"], result.rejects["reason"], strict=True))
     october = "WM-SET-20261002-10032026-S202610"
     assert set(reasons) == {october, "WM-SET-20261002-10032026-P-S202610"}
-    assert ("tax of 1.23 USD for ship-to state OR: state is neither facilitator nor seller-remitted"
-            in reasons[october])
-    assert "missing shipping information" in reasons[october]
+    assert ("tax of 1.23 USD on PO 6000010 (ship-to state OR) was paid out by Walmart, not withheld"
+            in reasons[october]) and "no seller-remitted tax code for OR" in reasons[october]
+    assert "tax of 0.50 USD on PO 6000011 (no ship-to state: missing shipping information)" in reasons[october]
     assert set(result.documents["document_key"]) == {"WM-SET-20261002-10032026-S202609",
                                                      "WM-SET-20261002-10032026-P-S202609",
                                                      "WM-SET-20261002-10032026-XFER"}
+
+
+def _puerto_rico_withheld(report="10032026", end="2026-10-02"):
+    # Walmart collects and remits Puerto Rico's tax (since 1 Oct 2020): the report withholds it.
+    return settlement([
+        srow("Sale", 1000, "Product Price", "Purchase", po="6000020", line="1", state="PR", posted="2026-10-01"),
+        srow("Sale", 115, "Product tax", "Purchase", po="6000020", line="1", state="PR", posted="2026-10-01"),
+        srow("Sale", -115, "Product tax withheld", "Purchase", po="6000020", line="1", state="PR", posted="2026-10-01"),
+    ], report=report, end=end)
+
+
+def test_the_settlement_decides_who_remits_and_a_disagreeing_mapping_is_named():
+    rows = _puerto_rico_withheld()
+    # The tests' mapping calls PR seller-remitted; the settlement shows Walmart withheld it.
+    result = docs.settlement_summary(rows, CONFIG, "xero")
+    assert result.rejects.empty
+    invoice = result.documents[result.documents["document_kind"] == "sales_invoice"]
+    assert invoice["tax_cents"].sum() == 0  # no output tax booked: it is not the seller's
+    fac = invoice[invoice["account"] == CONFIG.ledger("xero").accounts.facilitator_tax]
+    assert sorted(fac["amount_cents"]) == [-115, 115]  # collected, then withheld: the account nets to zero
+    balance = facilitator_balance(result.documents, rows, CONFIG)
+    assert balance.booked_cents + balance.withheld_cents == 0
+    assert not balance.nets_to_zero  # ... and the disagreement is a named finding, never silent
+    [finding] = balance.findings.to_dict("records")
+    assert (finding["purchase_order_id"], finding["ship_to_state"]) == ("6000020", "PR")
+    assert (finding["configured"], finding["settlement_shows"], finding["tax_cents"]) == ("seller", "facilitator", 115)
+
+
+def test_the_default_mapping_treats_puerto_rico_as_facilitator_and_its_settlement_nets_to_zero():
+    default = load_default_config()
+    assert "PR" in default.tax.facilitator_states and "PR" not in default.tax.seller_remitted_states
+    rows = _puerto_rico_withheld()
+    for ledger in ("xero", "exact"):
+        result = docs.settlement_summary(rows, default, ledger)
+        assert result.rejects.empty
+        balance = facilitator_balance(result.documents, rows, default)
+        assert balance.nets_to_zero and balance.findings.empty, balance.as_metadata()
+
+
+def test_tax_walmart_paid_out_in_a_facilitator_state_is_the_sellers_and_needs_its_code():
+    rows = settlement([
+        srow("Sale", 1000, "Product Price", "Purchase", po="6000021", line="1", state="TX", posted="2026-10-01"),
+        srow("Sale", 82, "Product tax", "Purchase", po="6000021", line="1", state="TX", posted="2026-10-01"),
+    ], report="10032026", end="2026-10-02")
+    result = docs.settlement_summary(rows, CONFIG, "xero")
+    reasons = dict(zip(result.rejects["record_key"], result.rejects["reason"], strict=True))
+    assert "paid out by Walmart, not withheld" in reasons["WM-SET-20261002-10032026-S202610"]
+    assert "no seller-remitted tax code for TX" in reasons["WM-SET-20261002-10032026-S202610"]
+    with_code = make_config(lambda d: d["ledgers"]["xero"]["tax_codes"]["seller_remitted"].update(TX="TAX002"))
+    booked = docs.settlement_summary(rows, with_code, "xero")
+    assert booked.rejects.empty
+    sales = booked.documents[booked.documents["category"] == "product"]
+    assert sales["tax_cents"].tolist() == [82] and sales["tax_code"].tolist() == ["TAX002"]
+    [finding] = facilitator_balance(booked.documents, rows, with_code).findings.to_dict("records")
+    assert (finding["configured"], finding["settlement_shows"]) == ("facilitator", "seller")

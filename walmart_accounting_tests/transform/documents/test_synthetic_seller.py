@@ -130,8 +130,15 @@ def test_synthetic_seller_documents_never_repeat_a_key(seed):
     # every refunded return is on one credit note, whose total is what Walmart refunded
     notes = per_order[1].documents
     refunded = returns[returns["refunded"]]
-    expected = (refunded[["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents"]].sum(axis=1)
+    money = ["product_cents", "product_tax_cents", "shipping_cents", "shipping_tax_cents"]
+    expected = (refunded[money].sum(axis=1)
                 - refunded["fee_cents"]).groupby(refunded["return_order_id"].map(keys.return_credit_note_key)).sum()
+    # ... and every refund issued on an order without a return is one credit note of what Walmart refunded
+    on_orders = refunds[refunds["return_order_id"].isna()]
+    assert len(on_orders)
+    expected = pd.concat([expected, (-on_orders[money].sum(axis=1)).groupby(
+        [keys.refund_credit_note_key(p, r) for p, r in zip(on_orders["purchase_order_id"], on_orders["refund_id"],
+                                                           strict=True)]).sum()])
     assert totals(notes).to_dict() == expected.to_dict()
     # each refund payment of a settlement points at a credit note that exists
     related = pd.concat([r.documents for r in per_order[2:]])

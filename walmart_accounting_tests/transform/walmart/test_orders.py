@@ -186,13 +186,29 @@ def test_duplicate_purchase_order_in_a_batch_is_kept_once():
     assert lines.valid["product_cents"].tolist() == [1200] and lines.rejects.empty
 
 
-def test_missing_shipping_info_gives_nulls_not_a_reject():
+def test_an_order_without_shipping_information_is_rejected_at_ingestion_with_its_reason():
+    no_shipping, no_state, fine = make_order("1"), make_order("2"), make_order("3")
+    del no_shipping["shippingInfo"]
+    del no_state["shippingInfo"]["postalAddress"]["state"]
+    lines, _ = order_frames([no_shipping, no_state, fine])
+    assert lines.valid["purchase_order_id"].tolist() == ["3"]
+    why = reasons(lines.rejects)
+    assert set(why) == {"1", "2"} and all("ship-to state" in why[po] for po in ("1", "2"))
+
+
+def test_an_order_without_a_customer_name_or_postal_code_still_ingests():
     order = make_order("1")
-    del order["shippingInfo"]
+    del order["shippingInfo"]["postalAddress"]["name"], order["shippingInfo"]["postalAddress"]["postalCode"]
     lines, _ = order_frames([order])
     line = lines.valid.iloc[0]
-    assert lines.rejects.empty
-    assert pd.isna(line["customer_name"]) and pd.isna(line["ship_to_state"]) and pd.isna(line["ship_to_postal_code"])
+    assert lines.rejects.empty and pd.isna(line["customer_name"]) and pd.isna(line["ship_to_postal_code"])
+
+
+def test_a_whole_cent_written_with_float_noise_is_that_cent_and_a_sub_cent_amount_is_refused():
+    noisy, sub_cent = make_order("1", amount=Decimal("0.30000000000000004")), make_order("2", amount=Decimal("0.305"))
+    lines, _ = order_frames([noisy, sub_cent])
+    assert lines.valid["product_cents"].tolist() == [30]
+    assert "decimals" in reasons(lines.rejects)["2"]
 
 
 def test_missing_email_gets_an_order_based_key():

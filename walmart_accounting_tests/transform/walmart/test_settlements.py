@@ -13,6 +13,9 @@ def test_seller_settlements_tie_out_and_carry_return_ids(seller, seller_frames):
     _, refunds, returns = seller_frames
     mapping = return_order_map(refunds.valid, returns.valid)
     assert seller.settlements
+    without_return = set(zip(refunds.valid.loc[refunds.valid["return_order_id"].isna(), "purchase_order_id"],
+                              refunds.valid.loc[refunds.valid["return_order_id"].isna(), "line_number"], strict=True))
+    assert without_return
     refund_rows = 0
     for settlement in seller.settlements:
         frame = settlement_frame(settlement.report_date, settlement.rows, mapping)
@@ -28,7 +31,11 @@ def test_seller_settlements_tie_out_and_carry_return_ids(seller, seller_frames):
         assert (valid["period_end"] == pd.Timestamp(settlement.period_end)).all()
         assert valid["row_number"].tolist() == list(range(len(settlement.rows)))
         refunds_here = valid[valid["transaction_type"] == "Refund"]
-        assert refunds_here["return_order_id"].notna().all()
+        order_refund = pd.Series([(p, n) in without_return for p, n in zip(
+            refunds_here["purchase_order_id"], refunds_here["purchase_order_line"], strict=True)], index=refunds_here.index,
+            dtype=bool)
+        assert refunds_here.loc[~order_refund, "return_order_id"].notna().all()
+        assert refunds_here.loc[order_refund, "return_order_id"].isna().all()
         assert valid.loc[valid["transaction_type"] != "Refund", "return_order_id"].isna().all()
         refund_rows += len(refunds_here)
         assert_money_exact(valid)
