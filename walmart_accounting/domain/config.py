@@ -139,6 +139,13 @@ class Accounts(_Strict):
     adjustments: NonEmpty
     reserve: NonEmpty
     fees: dict[str, NonEmpty]
+    # Optional: seller-funded promotions (default: discounts), Walmart-funded savings (default: sales),
+    # reimbursements such as WFS lost inventory (default: adjustments), and the suspense account that
+    # unmapped amount types are parked on when `unmapped_amount_types: suspense`.
+    promotions: NonEmpty | None = None
+    funded_savings: NonEmpty | None = None
+    reimbursements: NonEmpty | None = None
+    suspense: NonEmpty | None = None
 
     @field_validator("fees")
     @classmethod
@@ -203,6 +210,11 @@ class MappingConfig(_Strict):
     tax: Tax
     # Walmart "Amount Type" (and for adjustments the description) to a fee type; unlisted ones are unmapped.
     fee_types: dict[NonEmpty, str] = Field(default_factory=dict)
+    # Transaction Descriptions of what Walmart reimburses (lost or damaged inventory): their own line.
+    reimbursements: list[NonEmpty] = Field(default_factory=list)
+    # An amount type neither fee_types nor the known order money names: `reject` dead-letters the fee bill
+    # (or summary month) it is on; `suspense` books it to accounts.suspense and fails a check naming the rows.
+    unmapped_amount_types: Literal["reject", "suspense"] = "reject"
     ledgers: Ledgers
     acknowledge_orders: bool = False
 
@@ -246,6 +258,9 @@ class MappingConfig(_Strict):
             if ledger.amend_changed_documents:
                 problems.append(f"{where}.amend_changed_documents: amending posted documents is not supported yet; "
                                 "expected false (a document changed after posting is dead-lettered with both versions)")
+            if self.unmapped_amount_types == "suspense" and not ledger.accounts.suspense:
+                problems.append(f"{where}.accounts.suspense: unmapped_amount_types is suspense, so every ledger needs "
+                                "a suspense account")
             if ledger.stock_tracked_items and not ledger.charge_item:
                 problems.append(f"{where}.charge_item: stock_tracked_items needs a non-stock item for shipping, "
                                 "discount and facilitator-tax lines (an Exact invoice line must name an item)")

@@ -39,6 +39,10 @@ class LineCategory(StrEnum):
     FEE = "fee"
     ADJUSTMENT = "adjustment"
     RESERVE = "reserve"
+    PROMOTION = "promotion"  # seller-funded promotions (promo codes) reported only in the settlement
+    FUNDED_SAVINGS = "funded_savings"  # what Walmart pays towards a price it discounted
+    REIMBURSEMENT = "reimbursement"  # Walmart pays for inventory it lost or damaged
+    SUSPENSE = "suspense"  # an amount type the mapping does not know, parked for review
     REFUND = "refund"
     PAYMENT = "payment"
     TRANSFER = "transfer"

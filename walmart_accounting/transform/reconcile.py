@@ -154,3 +154,12 @@ def facilitator_balance(documents: pd.DataFrame, settlement_rows: pd.DataFrame,
         booked = int(tax.loc[state.isin(list(config.tax.facilitator_states)).fillna(False).to_numpy(dtype=bool),
                              "amount_cents"].sum())
     return FacilitatorBalance(booked, withheld, findings)
+
+
+def suspense_rows(settlement_rows: pd.DataFrame, config: MappingConfig) -> pd.DataFrame:
+    """Report rows of amount types nobody mapped, booked to the suspense account: what to map next, with amounts."""
+    rows = classify_settlement_rows(settlement_rows.assign(report_date=settlement_rows["report_date"].astype(str)),
+                                    config)
+    parked = rows[rows["kind"] == "suspense"]
+    columns = ["row_number", "transaction_type", "transaction_description", "amount_type", "purchase_order_id", "amount"]
+    return parked.assign(amount=[format_cents(c) for c in parked["amount_cents"]])[columns].reset_index(drop=True)

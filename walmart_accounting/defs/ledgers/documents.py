@@ -19,8 +19,11 @@ from walmart_accounting.transform.reconcile import (
     facilitator_balance,
     invoice_differences,
     settlement_balance,
+    suspense_rows,
 )
 
+_SUSPENSE_DESCRIPTION = ("No amount of an unmapped type was parked on the suspense account "
+                         "(unmapped_amount_types: suspense); the rows to map are listed.")
 _FACILITATOR_DESCRIPTION = ("The facilitator-tax account nets to zero for the settlement: the facilitator tax booked "
                             "equals what Walmart withheld, and the mapping's state list agrees with the settlement.")
 
@@ -62,6 +65,13 @@ def _facilitator_check(documents: pd.DataFrame, rows: pd.DataFrame, config: Mapp
     # the purchase orders whose tax the mapping and Walmart disagree on.
     return dg.AssetCheckResult(check_name="facilitator_tax_nets_to_zero", passed=balance.nets_to_zero,
                                metadata=balance.as_metadata())
+
+
+def _suspense_check(rows: pd.DataFrame, config: MappingConfig) -> dg.AssetCheckResult:
+    parked = suspense_rows(rows, config)
+    # Not blocking: the settlement posts with the amounts on suspense, and the check says what to map.
+    return dg.AssetCheckResult(check_name="unmapped_amounts_in_suspense", passed=parked.empty, metadata={
+        "rows": len(parked), "unmapped": dg.MetadataValue.md(parked.head(25).to_markdown(index=False) if len(parked) else "none")})
 
 
 def _balance_check(name: str, balance) -> dg.AssetCheckResult:
@@ -132,7 +142,8 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
                     "to the bank.",
         check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=name,
                                        description="Payments − fee bill = payout = transfer, to the cent."),
-                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION)],
+                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION),
+                     dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, description=_SUSPENSE_DESCRIPTION)],
     )
     def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, order_refunds: pd.DataFrame,
                              refunded_orders: pd.DataFrame, mapping: MappingResource, store: StoreResource):
@@ -142,6 +153,7 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("settlement_ties_out", settlement_balance(frame, rows))
         yield _facilitator_check(frame, rows, config)
+        yield _suspense_check(rows, config)
 
     return settlement_documents
 
@@ -157,7 +169,8 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
         description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
         check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=name,
                                        description="The summary invoices total the payout; the transfer moves exactly the payout."),
-                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION)],
+                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION),
+                     dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, description=_SUSPENSE_DESCRIPTION)],
     )
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                            store: StoreResource):
@@ -167,5 +180,6 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
         yield dg.Output(frame, metadata=meta)
         yield _balance_check("summary_ties_out", settlement_balance(frame, rows))
         yield _facilitator_check(frame, rows, config)
+        yield _suspense_check(rows, config)
 
     return settlement_summary

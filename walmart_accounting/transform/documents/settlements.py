@@ -32,6 +32,10 @@ ORDER_AMOUNT_TYPES = {"product price": "product", "shipping price": "shipping",
                       "product tax": "product_tax", "shipping tax": "shipping_tax"}
 # Tax Walmart collects as marketplace facilitator and keeps back from the payout.
 WITHHELD_AMOUNT_TYPES = frozenset({"product tax withheld", "shipping tax withheld"})
+# Order money the orders API does not show (so no invoice carries it): seller-funded promotions and what
+# Walmart pays towards prices it discounted itself. Booked on the fee bill (per_order) or the summary.
+PROMOTION_AMOUNT_TYPES = {"promo code": "promotion", "extra savings": "promotion",
+                          "total walmart funded savings": "funded_savings", "walmart funded savings": "funded_savings"}
 RESERVE_TYPES = ("Reserve", "Release Reserve")
 
 FEE_LABELS = {
@@ -55,7 +59,8 @@ _FEE_ORDER = {name: i for i, name in enumerate(FEE_TYPES)}
 
 
 def classify_settlement_rows(rows: pd.DataFrame, config: MappingConfig) -> pd.DataFrame:
-    """Each row with `kind` (payout | order | withheld | fee | adjustment | reserve | unmapped), `money`
+    """Each row with `kind` (payout | order | withheld | promotion | funded_savings | reimbursement | fee |
+    adjustment | reserve | suspense | unmapped), `money`
     (product | shipping | product_tax | shipping_tax for order rows) and `fee_type`.
 
     The fee type comes from the Transaction Description first (it may be more specific, e.g. "WFS Return
@@ -70,12 +75,17 @@ def classify_settlement_rows(rows: pd.DataFrame, config: MappingConfig) -> pd.Da
     fee_type = fee_type.where(fee_type.notna(), amount_type.map(fee_map))
     money = amount_type.map(ORDER_AMOUNT_TYPES)
     order = ttype.isin(["Sale", "Refund"]).to_numpy() & money.notna().to_numpy()
+    promotion = amount_type.map(PROMOTION_AMOUNT_TYPES)
+    reimbursed = description.isin([d.strip().lower() for d in config.reimbursements]).fillna(False).to_numpy(dtype=bool)
     kind = np.select(
         [ttype.eq("PaymentSummary").to_numpy(), ttype.isin(RESERVE_TYPES).to_numpy(), order,
          amount_type.isin(list(WITHHELD_AMOUNT_TYPES)).fillna(False).to_numpy(dtype=bool),
+         promotion.notna().to_numpy(), reimbursed,
          fee_type.notna().to_numpy(), ttype.eq("Dispute Settlement").to_numpy()],
-        ["payout", "reserve", "order", "withheld", "fee", "adjustment"], "unmapped",
+        ["payout", "reserve", "order", "withheld", "promotion", "reimbursement", "fee", "adjustment"],
+        "suspense" if config.unmapped_amount_types == "suspense" else "unmapped",
     )
+    kind = np.where(kind == "promotion", promotion.fillna("promotion").to_numpy(dtype=object), kind)
     out["kind"] = kind
     out["money"] = money.where(order, None).astype(object)
     out["fee_type"] = fee_type.where(kind == "fee", None).astype(object)
@@ -348,7 +358,7 @@ def _paid_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger
 
     # (c) the fee bills: one per month the fees were posted in (cut-off), the period end's month first
     rows["_bill"] = _fee_bill_keys(rows)
-    fees = rows[rows["kind"].isin(["fee", "withheld", "adjustment", "reserve"])].copy()
+    fees = rows[rows["kind"].isin(BILL_KINDS)].copy()
     unmapped = rows[rows["kind"] == "unmapped"]
     if len(unmapped):
         reasons = _unmapped_reasons(unmapped, ["_bill"])
@@ -364,28 +374,20 @@ def _paid_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger
         last_day = fees.groupby("_bill")["_day"].max()
         in_end_month = bill["_bill"].map(last_day).dt.to_period("M") == bill["period_end"].dt.to_period("M")
         bill["_date"] = bill["period_end"].where(in_end_month, bill["_bill"].map(last_day))
-        account = np.select(
-            [bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
-            [accounts.facilitator_tax, accounts.adjustments, accounts.reserve],
-            None)
-        account = pd.Series(account, index=bill.index, dtype=object)
-        account = account.where(account.notna(), bill["fee_type"].map(accounts.fees))
-        description = pd.Series(np.select(
-            [bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
-            ["Marketplace facilitator tax withheld", "Walmart adjustments and dispute settlements",
-             "Walmart reserve held (released when negative)"], ""), index=bill.index, dtype=object)
-        description = description.where(description != "", bill["fee_type"].map(FEE_LABELS))
+        specs = bill_line_specs(ledger_cfg)
+        account = bill["kind"].map({k: v[1] for k, v in specs.items()}).astype(object)
+        account = account.where(bill["kind"] != "fee", bill["fee_type"].map(accounts.fees))
+        description = bill["kind"].map({k: v[2] for k, v in specs.items()}).astype(object)
+        description = description.where(bill["kind"] != "fee", bill["fee_type"].map(FEE_LABELS))
         tax_code = np.where(bill["kind"] == "withheld", ledger_cfg.tax_codes.facilitator, no_tax)
-        order_ = np.select([bill["kind"] == "fee", bill["kind"] == "withheld", bill["kind"] == "adjustment"],
-                           [bill["fee_type"].map(_FEE_ORDER).fillna(99).to_numpy(dtype=float), 100, 101], 102)
+        order_ = bill["kind"].map({k: v[3] for k, v in specs.items()}).astype(float)
+        order_ = order_.where(bill["kind"] != "fee", bill["fee_type"].map(_FEE_ORDER).fillna(99).astype(float))
         parts.append(pd.DataFrame({
             "document_key": bill["_bill"], "document_kind": DocumentKind.FEE_BILL.value,
             "document_date": bill["_date"], "currency": bill["currency"],
             "contact_key": config.contacts.supplier_number, "contact_name": config.contacts.supplier_name,
             "settlement_key": bill["settlement_key"], "source_ids": bill["payable_id"],
-            "category": np.select([bill["kind"] == "withheld", bill["kind"] == "adjustment", bill["kind"] == "reserve"],
-                                  [LineCategory.FACILITATOR_TAX_WITHHELD.value, LineCategory.ADJUSTMENT.value,
-                                   LineCategory.RESERVE.value], LineCategory.FEE.value),
+            "category": bill["kind"].map({k: v[0] for k, v in specs.items()}),
             "description": description, "quantity": 1, "account": account, "tax_code": tax_code,
             "amount_cents": -bill["settlement_amount"], "tax_cents": 0, "_o1": order_,
         }))
@@ -401,6 +403,30 @@ def _paid_documents(settlement_rows: pd.DataFrame, config: MappingConfig, ledger
     return _assemble(lines, problems, sources, ledger)
 
 
+# Settlement rows that go on the per_order fee bill (with the settlement's sign reversed: the bill is a cost).
+BILL_KINDS = ("fee", "withheld", "adjustment", "reserve", "promotion", "funded_savings", "reimbursement", "suspense")
+
+
+def bill_line_specs(ledger_cfg: Ledger) -> dict[str, tuple[str, str | None, str | None, float]]:
+    """Row kind -> (line category, account, description, line order) for what is not a fee type of its own."""
+    a = ledger_cfg.accounts
+    return {
+        "fee": (LineCategory.FEE.value, None, None, 0),
+        "promotion": (LineCategory.PROMOTION.value, a.promotions or a.discounts,
+                      "Walmart promotions funded by the seller (promo codes)", 95),
+        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, a.funded_savings or a.sales,
+                           "Walmart-funded savings paid to the seller", 96),
+        "reimbursement": (LineCategory.REIMBURSEMENT.value, a.reimbursements or a.adjustments,
+                          "Walmart reimbursements (lost or damaged inventory)", 97),
+        "withheld": (LineCategory.FACILITATOR_TAX_WITHHELD.value, a.facilitator_tax,
+                     "Marketplace facilitator tax withheld", 100),
+        "adjustment": (LineCategory.ADJUSTMENT.value, a.adjustments, "Walmart adjustments and dispute settlements", 101),
+        "reserve": (LineCategory.RESERVE.value, a.reserve, "Walmart reserve held (released when negative)", 102),
+        "suspense": (LineCategory.SUSPENSE.value, a.suspense,
+                     "Walmart amounts of unmapped types, parked for review (suspense)", 103),
+    }
+
+
 def _fee_bill_keys(rows: pd.DataFrame) -> pd.Series:
     """Per row: the key of the fee bill of the month it was posted in (the plain key in the period end's month)."""
     found, _ = _keys_for(keys.fee_bill_key, rows["period_end"].dt.date, rows["payable_id"],
@@ -410,6 +436,6 @@ def _fee_bill_keys(rows: pd.DataFrame) -> pd.Series:
 
 def _settlement_sources(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows behind each fee bill (for the reject record): fee, withheld, adjustment, reserve, unmapped rows."""
-    keep = rows["kind"].isin(["fee", "withheld", "adjustment", "reserve", "unmapped"])
+    keep = rows["kind"].isin([*BILL_KINDS, "unmapped"])
     src = rows.loc[keep].drop(columns=["_day", "period_end", "payable_id"], errors="ignore")
     return src.assign(document_key=src["_bill"]).drop(columns=["_bill"])

@@ -16,6 +16,7 @@ from walmart_accounting.transform.documents.common import (
     _keys_for,
     _money_text,
     _problems,
+    _sku_mapping,
     _text,
     _tracking,
 )
@@ -73,11 +74,11 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     is_price = (kind == "order") & ~is_tax
     base_money = np.where(pd.isna(money), "", np.char.replace(money.astype(str), "_tax", ""))
     # line group: sales/shipping/refunds by tax code, facilitator tax, withheld, each fee type, adjustments, reserve
+    own_line = np.isin(kind, ["adjustment", "reserve", "promotion", "funded_savings", "reimbursement", "suspense"])
     group = np.select(
-        [is_price | (is_tax & seller), facilitator_tax, kind == "withheld", kind == "fee",
-         kind == "adjustment", kind == "reserve"],
+        [is_price | (is_tax & seller), facilitator_tax, kind == "withheld", kind == "fee", own_line],
         [np.where(refund, "refund", base_money), np.where(refund, "fac_refunded", "fac_collected"), "withheld",
-         "fee:" + detail["fee_type"].fillna("").astype(str).to_numpy(), "adjustment", "reserve"],
+         "fee:" + detail["fee_type"].fillna("").astype(str).to_numpy(), kind],
         "",
     )
     tax_code = np.where((is_price | is_tax) & seller, seller_code, codes.no_tax)
@@ -85,8 +86,21 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     detail["_code"] = tax_code
     detail["_amount"] = np.where(is_tax & seller, 0, detail["amount_cents"])
     detail["_tax"] = np.where(is_tax & seller, detail["amount_cents"], 0)
+    # Sales go to the SKU's mapped account and cost center (the report names the item on each row), as
+    # per_order invoices do; shipping and refunds keep their accounts but carry the SKU's cost center.
+    sales_row = np.isin(group, ["product", "shipping", "refund"])
+    has_sku = sales_row & _text(detail["sku"]).notna().to_numpy()
+    sku_map, sku_problem = _sku_mapping(detail["sku"].where(has_sku, "").astype(str), ledger_cfg, ledger)
+    unmapped_sku = has_sku & sku_problem.notna().to_numpy()
+    if unmapped_sku.any():
+        bad = pd.DataFrame({"k": detail.loc[unmapped_sku, "document_key"], "r": sku_problem[unmapped_sku]}).drop_duplicates()
+        problems.append(_problems(bad["k"], bad["r"]))
+    default_center = ledger_cfg.skus.default.cost_center or ""
+    detail["_account"] = np.where((group == "product") & has_sku, sku_map["account"].fillna("").to_numpy(dtype=object), "")
+    detail["_center"] = np.where(sales_row, np.where(has_sku, sku_map["cost_center"].fillna(default_center)
+                                                     .to_numpy(dtype=object), default_center), "")
     booked = detail[detail["_group"] != ""]
-    summed = booked.groupby(["document_key", "_group", "_code"], as_index=False).agg(
+    summed = booked.groupby(["document_key", "_group", "_code", "_account", "_center"], as_index=False).agg(
         amount_cents=("_amount", "sum"), tax_cents=("_tax", "sum"), fee_type=("fee_type", "first"),
         report_date=("report_date", "first"))
     summed = summed[(summed["amount_cents"] != 0) | (summed["tax_cents"] != 0)]
@@ -103,12 +117,21 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
                          "Marketplace facilitator tax refunded", 4),
         "withheld": (LineCategory.FACILITATOR_TAX_WITHHELD.value, accounts.facilitator_tax,
                      "Marketplace facilitator tax withheld", 5),
+        "promotion": (LineCategory.PROMOTION.value, accounts.promotions or accounts.discounts,
+                      "Walmart promotions funded by the seller (promo codes)", 2.5),
+        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, accounts.funded_savings or accounts.sales,
+                           "Walmart-funded savings paid to the seller", 2.6),
+        "reimbursement": (LineCategory.REIMBURSEMENT.value, accounts.reimbursements or accounts.adjustments,
+                          "Walmart reimbursements (lost or damaged inventory)", 29),
         "adjustment": (LineCategory.ADJUSTMENT.value, accounts.adjustments, "Walmart adjustments and dispute settlements", 30),
         "reserve": (LineCategory.RESERVE.value, accounts.reserve, "Walmart reserve held / released", 31),
+        "suspense": (LineCategory.SUSPENSE.value, accounts.suspense,
+                     "Walmart amounts of unmapped types, parked for review (suspense)", 32),
     }
     is_fee = g.str.startswith("fee:")
     category = g.map({k: v[0] for k, v in spec.items()}).where(~is_fee, LineCategory.FEE.value)
     account = g.map({k: v[1] for k, v in spec.items()}).where(~is_fee, fee_type.map(accounts.fees))
+    account = summed["_account"].where(summed["_account"] != "", account)
     description = g.map({k: v[2] for k, v in spec.items()}).where(~is_fee, fee_type.map(FEE_LABELS))
     seller_line = summed["_code"] != codes.no_tax
     description = description.where(~seller_line, description + " (seller-remitted tax " + summed["_code"] + ")")
@@ -124,10 +147,10 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
         "document_key": summed["document_key"], "document_kind": DocumentKind.SALES_INVOICE.value,
         "category": category, "description": description, "quantity": 1, "account": account, "tax_code": tax_code,
         "amount_cents": summed["amount_cents"].astype("int64"), "tax_cents": summed["tax_cents"].astype("int64"),
-        "cost_center": np.where(sales, ledger_cfg.skus.default.cost_center, None),
+        "cost_center": summed["_center"].where(sales & (summed["_center"] != ""), None),
         "tracking_category": np.where(sales, tracking_category, None),
         "tracking_option": np.where(sales, tracking_option, None),
-        "_o1": line_order, "_o2": summed["_code"],
+        "_o1": line_order, "_o2": summed["_code"], "_o3": summed["_account"] + "|" + summed["_center"],
     }).merge(header[["document_date", "settlement_key", "currency", "payable_id"]], left_on="document_key",
              right_index=True).reset_index(drop=True)
     invoice_lines = invoice_lines.assign(contact_key=config.contacts.marketplace_number,
@@ -162,7 +185,8 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
     problems.append(xfer_problems)
     lines = pd.concat([p for p in (invoice_lines, payment_lines, xfer) if len(p)], ignore_index=True) \
         if len(invoice_lines) or len(xfer) else pd.DataFrame(columns=["document_key"])
-    sources = detail.drop(columns=["_day", "_month", "period_end", "payable_id", "_group", "_code", "_amount", "_tax"],
+    sources = detail.drop(columns=["_day", "_month", "period_end", "payable_id", "_group", "_code", "_amount", "_tax",
+                                   "_account", "_center"],
                           errors="ignore")
     return _assemble(lines, problems, sources, ledger)
 

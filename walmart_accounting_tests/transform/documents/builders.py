@@ -196,4 +196,5 @@ def settlement_identity(documents: pd.DataFrame, rows: pd.DataFrame) -> None:
     by_category = bill.groupby("category")["amount_cents"].sum()
     # invoices paid + fees + refunds + adjustments + facilitator tax withheld = total payable (settlement signs)
     assert payments - refunds - sum(int(by_category.get(c, 0)) for c in
-                                    ("fee", "adjustment", "facilitator_tax_withheld", "reserve")) == payout
+                                    ("fee", "adjustment", "facilitator_tax_withheld", "reserve", "promotion",
+                                     "funded_savings", "reimbursement", "suspense")) == payout

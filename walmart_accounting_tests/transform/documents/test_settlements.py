@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from walmart_accounting.domain.config import load_default_config
 from walmart_accounting.schemas.walmart import OrderLine, OrderRefund
 from walmart_accounting.transform import documents as docs
-from walmart_accounting.transform.reconcile import facilitator_balance, settlement_balance
+from walmart_accounting.transform.reconcile import facilitator_balance, settlement_balance, suspense_rows
 from walmart_accounting.transform.walmart import refunds_without_return, settled_order_refunds
 from walmart_accounting_tests.transform.documents.builders import (
     CONFIG,
@@ -51,7 +51,10 @@ def test_settlement_documents_payments_fee_bill_and_transfer():
     assert bill.loc["Walmart commission", "amount_cents"] == 337 + 90 + 150 - 375
     assert bill.loc["Walmart commission", "account"] == "6000"
     assert bill.loc["WFS return shipping", "amount_cents"] == 525  # the description beats the amount type
-    assert bill.loc["WFS fulfillment fees", "amount_cents"] == -1680  # a reimbursement is a negative cost
+    # Walmart reimbursing lost inventory is its own line (a negative cost), not netted into a WFS fee
+    reimbursed = bill.loc["Walmart reimbursements (lost or damaged inventory)"]
+    assert (reimbursed["amount_cents"], reimbursed["category"], reimbursed["account"]) == (-1680, "reimbursement", "6090")
+    assert "WFS fulfillment fees" not in bill.index
     assert bill.loc["Walmart shipping labels", "amount_cents"] == 480
     assert bill.loc["Walmart advertising", "account"] == "6030"
     assert bill.loc["Marketplace facilitator tax withheld", "amount_cents"] == 199 - 221
@@ -230,3 +233,46 @@ def test_per_order_fee_bills_are_split_by_the_month_the_fees_were_posted_in():
         "WM-SET-20261002-10032026-FEES-202609": {"total": 2750, "day": pd.Timestamp("2026-09-30")},
     }
     settlement_identity(result.documents, rows)
+
+
+def _real_amount_types():
+    return settlement([
+        srow("Sale", 4000, "Product Price", "Purchase", po="6000060", line="1", state="TX"),
+        srow("Sale", -500, "Promo Code", "Purchase", po="6000060", line="1", state="TX"),
+        srow("Sale", 300, "Total Walmart Funded Savings", "Purchase", po="6000060", line="1", state="TX"),
+        srow("Sale", -600, "Commission on Product", "Purchase", po="6000060", line="1", state="TX"),
+        srow("Adjustment", 1680, "WFS Fee/Reimbursement", "WFS LostInventory"),
+        srow("Service Fee", -2500, "Ocean freight and related services", "Inbound freight"),
+        srow("Adjustment", -125, "Mystery Amount", "Something new from Walmart"),
+    ])
+
+
+@pytest.mark.parametrize("mode", ["per_order", "settlement_summary"])
+def test_promotions_funded_savings_and_reimbursements_are_booked_as_what_they_are(mode):
+    rows = _real_amount_types()
+    result = (docs.settlement_documents(rows, CONFIG, "xero") if mode == "per_order"
+              else docs.settlement_summary(rows, CONFIG, "xero"))
+    # the one unknown type still stops its document by default: never booked to a guessed account
+    reasons = " ".join(result.rejects["reason"])  # (summary mode: the month's payment goes with its invoice)
+    assert "'Mystery Amount'" in reasons and "Promo Code" not in reasons
+    assert "Ocean freight" not in reasons and "LostInventory" not in reasons
+    suspense = make_config(lambda d: (d.update(unmapped_amount_types="suspense"),
+                                      d["ledgers"]["xero"]["accounts"].update(suspense="9999"),
+                                      d["ledgers"]["exact"]["accounts"].update(suspense="9999")))
+    result = (docs.settlement_documents(rows, suspense, "xero") if mode == "per_order"
+              else docs.settlement_summary(rows, suspense, "xero"))
+    assert_clean(result)
+    assert result.rejects.empty
+    accounts = suspense.ledger("xero").accounts
+    lines = result.documents.set_index("category")
+    sign = 1 if mode == "per_order" else -1  # the fee bill is a cost; the summary keeps the settlement's signs
+    assert (lines.loc["promotion", "account"], lines.loc["promotion", "amount_cents"]) == (accounts.discounts, 500 * sign)
+    assert (lines.loc["funded_savings", "account"], lines.loc["funded_savings", "amount_cents"]) == (
+        accounts.sales, -300 * sign)
+    assert (lines.loc["reimbursement", "account"], lines.loc["reimbursement", "amount_cents"]) == (
+        accounts.adjustments, -1680 * sign)
+    assert (lines.loc["suspense", "account"], lines.loc["suspense", "amount_cents"]) == ("9999", 125 * sign)
+    assert settlement_balance(result.documents, rows).ties_out
+    parked = suspense_rows(rows, suspense)
+    assert parked[["amount_type", "amount"]].values.tolist() == [["Mystery Amount", "-1.25"]]
+    assert suspense_rows(rows, CONFIG).empty  # with reject, nothing is parked (the document is dead-lettered)

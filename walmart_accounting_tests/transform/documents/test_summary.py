@@ -120,3 +120,34 @@ def test_tax_walmart_paid_out_in_a_facilitator_state_is_the_sellers_and_needs_it
     assert sales["tax_cents"].tolist() == [82] and sales["tax_code"].tolist() == ["TAX002"]
     [finding] = facilitator_balance(booked.documents, rows, with_code).findings.to_dict("records")
     assert (finding["configured"], finding["settlement_shows"]) == ("facilitator", "seller")
+
+
+def test_summary_sales_go_to_each_skus_account_and_cost_center():
+    def mapping(d):
+        d["ledgers"]["exact"]["skus"]["items"] = {"WM-SKU-0002": {"account": "8001", "cost_center": "WM-HOME"}}
+
+    config = make_config(mapping)
+    rows = [
+        srow("Sale", 2000, "Product Price", "Purchase", po="6000050", line="1", state="TX", posted="2026-10-01"),
+        srow("Sale", 500, "Shipping Price", "Purchase", po="6000050", line="1", state="TX", posted="2026-10-01"),
+        srow("Sale", 3000, "Product Price", "Purchase", po="6000051", line="1", state="TX", posted="2026-10-01"),
+        srow("Refund", -3000, "Product Price", "Refund", po="6000051", line="1", state="TX", posted="2026-10-01"),
+    ]
+    for row, sku in zip(rows, ["WM-SKU-0001", "WM-SKU-0001", "WM-SKU-0002", "WM-SKU-0002"], strict=True):
+        row["sku"] = sku
+    frame = settlement(rows, report="10032026", end="2026-10-02")
+    result = docs.settlement_summary(frame, config, "exact")
+    assert result.rejects.empty
+    lines = result.documents[result.documents["document_kind"] == "sales_invoice"]
+    got = {(r.category, r.account, r.cost_center): r.amount_cents for r in lines.itertuples()}
+    default = config.ledger("exact")
+    assert got == {
+        ("product", default.accounts.sales, default.skus.default.cost_center): 2000,
+        ("product", "8001", "WM-HOME"): 3000,  # the SKU's own revenue account and cost center
+        ("shipping", default.accounts.shipping, default.skus.default.cost_center): 500,
+        ("refund", default.accounts.refunds, "WM-HOME"): -3000,
+    }
+    assert settlement_balance(result.documents, frame).ties_out
+    strict = make_config(lambda d: (mapping(d), d["ledgers"]["exact"]["skus"].update(allow_default=False)))
+    refused = docs.settlement_summary(frame, strict, "exact")
+    assert "WM-SKU-0001" in " ".join(refused.rejects["reason"])  # an unmapped SKU is refused, never guessed
