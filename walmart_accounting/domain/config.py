@@ -240,6 +240,11 @@ class MappingConfig(_Strict):
                         f"rates.source: ledger {name} is in {ledger.base_currency} but the seller in "
                         f"{self.seller.currency}; expected 'fixed' or 'ledger', got 'none'"
                     )
+                elif self.rates.source is RateSource.LEDGER and name == "exact":
+                    problems.append(
+                        f"rates.source: 'ledger' works for Xero (it applies its daily rate and the rate it used is "
+                        f"recorded); Exact bank entries take no rate, so ledger {name} in {ledger.base_currency} needs "
+                        "'fixed' rates")
                 elif self.rates.source is RateSource.FIXED and ledger.base_currency not in self.rates.fixed:
                     problems.append(f"rates.fixed.{ledger.base_currency}: expected a rate for ledger {name}")
             if self.seller_remitted_states_without_code(ledger):

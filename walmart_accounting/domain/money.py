@@ -210,6 +210,27 @@ def allocate_minor(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     return [sign * f for f in floors]
 
 
+XERO_RATE_DECIMALS = 6  # Xero's CurrencyRate: "max length = [18].[6]"
+
+
+def xero_quote(rate: Decimal | str) -> Decimal:
+    """Xero's CurrencyRate for `rate` (ledger base units per document unit): the reciprocal, as Xero keeps it.
+
+    Xero quotes document-currency units per base unit with 6 decimals, so a rate of 0.92 reaches Xero as
+    1.086957; a base amount meant to match Xero's books is computed from this quote (`convert_by_quote`).
+    """
+    rate = to_decimal(rate)
+    if rate <= 0:
+        raise MoneyError(f"exchange rate must be positive, got {rate}")
+    return (Decimal(1) / rate).quantize(Decimal(1).scaleb(-XERO_RATE_DECIMALS), rounding=ROUND_HALF_UP)
+
+
+def convert_by_quote(minor: int, currency: str, quote: Decimal, to_currency: str) -> int:
+    """Minor units of `to_currency` for an amount divided by a quote (document units per base unit), half up."""
+    amount = Money(int(minor), currency).to_decimal()
+    return round_to_minor(amount / to_decimal(quote), to_currency)
+
+
 def prorate_minor(amounts: Sequence[int], part: int, whole: int) -> list[int]:
     """The share of a line's amounts for `part` of its `whole` quantity, summing exactly to the share of its total.
 

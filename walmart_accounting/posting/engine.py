@@ -35,6 +35,8 @@ class PostResult:
     correlation_id: str | None = None
     # Not rejected, just not postable yet (e.g. the invoice a payment pays is not in the ledger yet).
     retry_later: bool = False
+    # The exchange rate the ledger applied itself (rates.source: ledger), base units per document unit.
+    applied_rate: str | None = None
 
 
 class LedgerAdapter(Protocol):
@@ -170,6 +172,10 @@ class PostingEngine:
                                  external_id=result.external_id, payload_hash=document.payload_hash,
                                  detail=document.as_record())
                 report.posted[document.key] = result.external_id
+                if result.applied_rate:
+                    self.store.audit(document.key, "rate", "applied", self.ledger, external_id=result.external_id,
+                                     detail={"exchange_rate": result.applied_rate, "rate_source": "ledger",
+                                             "currency": document.header.get("currency")})
                 if claim.attempts > 1:  # an earlier attempt may have left a dead letter: it is resolved now
                     self.store.resolve_dead_letter(self.source, document.key)
             elif result.retry_later:

@@ -339,6 +339,7 @@ class ExactAdapter:
             "Description": document.key, "Date": self._date(document),
             "Notes": f"Payment of Walmart fees {document.key} from the clearing account",
         }
+        self._add_base_amount(line, document, document.lines, sign=-1)
         if bill.number is not None:
             line["OurRef"] = int(bill.number)
         try:
@@ -370,6 +371,7 @@ class ExactAdapter:
             "AmountFC": self._money(document.total_cents, currency), "Description": document.key,
             "Date": self._date(document), "Notes": _text(document.lines[0].get("description"), 255),
         }
+        self._add_base_amount(line, document, document.lines)
         if entry.number is not None and entry.resource != SALES_INVOICES:
             # Matches the payment to the invoice in Exact. (The sandbox only knows entry numbers, not invoices.)
             line["OurRef"] = int(entry.number)
@@ -392,6 +394,8 @@ class ExactAdapter:
             "Description": document.key, "Date": self._date(document),
             "Notes": _text(line.get("description"), 255),
         } for line in document.lines]
+        for body, line in zip(lines, document.lines, strict=True):
+            self._add_base_amount(body, document, [line], sign=-1)
         created = self.client.create(BANK_ENTRIES, {"JournalCode": journal, "Currency": currency,
                                                     "BankEntryLines": lines})
         return str(created["EntryID"])
@@ -582,6 +586,15 @@ class ExactAdapter:
         if not day:
             raise _Refused(f"{document.key}: the document has no date")
         return f"{str(day)[:10]}T00:00:00"
+
+    def _add_base_amount(self, body: dict[str, Any], document: LedgerDocument, lines, sign: int = 1) -> None:
+        """A foreign-currency bank line carries its base amount (AmountDC) as recorded: bank entries take no rate."""
+        if document.header.get("exchange_rate") in (None, ""):
+            return
+        base = [line.get("base_amount_cents") for line in lines]
+        if any(b is None for b in base):
+            raise _Refused(f"{document.key}: a foreign-currency document without its base amounts (convert it first)")
+        body["AmountDC"] = self._money(sign * sum(int(b) for b in base), self.cfg.base_currency)
 
     @staticmethod
     def _add_rate(body: dict[str, Any], name: str, document: LedgerDocument) -> None:

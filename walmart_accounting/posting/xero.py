@@ -46,7 +46,7 @@ from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenE
 from walmart_accounting.connectors.xero import ElementResult, XeroClient, where_literal
 from walmart_accounting.domain.config import ContactStrategy, MappingConfig
 from walmart_accounting.domain.documents import DocumentKind, LineCategory
-from walmart_accounting.domain.money import Money, MoneyError
+from walmart_accounting.domain.money import Money, MoneyError, xero_quote
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
 
@@ -107,7 +107,7 @@ def xero_currency_rate(exchange_rate: Any) -> Decimal | None:
         return None
     if rate <= 0:
         raise _Refused(f"exchange_rate must be positive, got {exchange_rate!r}")
-    return (Decimal(1) / rate).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return xero_quote(rate)  # the same quote the documents' base amounts were computed with
 
 
 @dataclass(frozen=True)
@@ -474,7 +474,8 @@ class XeroAdapter:
         taken: list[str] = []
         for (document, _), answer in zip(sendable, answers, strict=True):
             if answer.ok and answer.element.get(id_field):
-                results[document.key] = PostResult(document.key, True, external_id=answer.element[id_field])
+                results[document.key] = PostResult(document.key, True, external_id=answer.element[id_field],
+                                                   applied_rate=_applied_rate(document, answer.element))
             else:
                 if recover is not None and _number_taken(answer):
                     taken.append(document.key)
@@ -691,6 +692,14 @@ class XeroAdapter:
 # ----------------------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------------------
+
+
+def _applied_rate(document: LedgerDocument, element: dict) -> str | None:
+    """The rate Xero chose for a document sent without one (rates.source: ledger), in base units per document unit."""
+    if document.header.get("rate_source") != "ledger" or document.header.get("exchange_rate"):
+        return None
+    quote = _decimal(element.get("CurrencyRate"))
+    return format((Decimal(1) / quote).quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP), "f") if quote else None
 
 
 def _settled(row: dict, due_field: str) -> bool:

@@ -405,3 +405,38 @@ def test_exact_account_codes_fit_in_18_characters_and_are_stable():
     long_key = "some-other-very-long-contact-key"
     assert exact_account_code(long_key) == exact_account_code(long_key)
     assert len(exact_account_code(long_key)) == 18 and exact_account_code(long_key).startswith("WM")
+
+
+def test_a_foreign_currency_transfer_carries_its_recorded_base_amount():
+    """Bank entries take no rate: each line says in AmountDC what the document recorded in the base currency."""
+    created = []
+
+    class Recording:  # the two calls a transfer makes, answered as Exact answers them
+        division = 1
+
+        def query(self, resource, **_):
+            if resource.endswith("Journals"):
+                return [{"Code": "21", "Type": 12, "GLAccountCode": "1250", "Description": "Walmart clearing"}]
+            return [{"ID": "gl-1100", "Code": "1100", "Type": 12, "IsBlocked": False, "Description": "Bank"}]
+
+        def create(self, resource, body):
+            created.append((resource, body))
+            return {"EntryID": "e-1"}
+
+    config = parse_config({**_mapping(base_currency="EUR"), "rates": {"source": "fixed", "fixed": {"EUR": "0.92"}}})
+    header = {"ledger": "exact", "document_key": "WM-SET-20261002-10032026-XFER", "document_kind": "transfer",
+              "document_date": "2026-10-05", "currency": "USD", "exchange_rate": "0.92", "rate_source": "fixed",
+              "related_key": None, "source_ids": "10032026"}
+    line = {"line_no": 1, "category": "transfer", "description": "payout", "quantity": 1, "account": "1100",
+            "counter_account": "1250", "tax_code": "0", "amount_cents": 10_000_000, "tax_cents": 0,
+            "base_amount_cents": 9_200_000}
+    document = LedgerDocument(key=header["document_key"], kind="transfer", ledger="exact", header=header, lines=(line,))
+    ExactAdapter(Recording(), config)._post_transfer(document)
+    [(resource, body)] = created
+    assert resource.endswith("BankEntries")
+    [posted] = body["BankEntryLines"]
+    assert (posted["AmountFC"], posted["AmountDC"]) == (Decimal("-100000.00"), Decimal("-92000.00"))
+    unconverted = LedgerDocument(key=document.key, kind="transfer", ledger="exact", header=header,
+                                 lines=({**line, "base_amount_cents": None},))
+    with pytest.raises(Exception, match="base amounts"):
+        ExactAdapter(Recording(), config)._post_transfer(unconverted)

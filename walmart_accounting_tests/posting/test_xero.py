@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from decimal import Decimal
 
 import pytest
@@ -479,3 +480,33 @@ def test_a_negative_settlement_summary_is_a_credit_note_refunded_from_clearing(s
     assert lines == {"4000": Decimal("-10.00"), "6000": Decimal("1.50"), "6030": Decimal("120.00"),
                      "6090": Decimal("15.00")}
     assert set(engine.post(documents).already_posted) == {d.key for d in documents}
+
+
+def test_with_rates_from_the_ledger_xero_applies_its_daily_rate_and_the_rate_used_is_recorded(sandbox, store, client):
+    state = sandbox.app.state.xero
+    state.base_currency, state.currencies = "EUR", {"EUR", "USD"}  # a euro organisation selling on Walmart US
+    state.fx_rates["USD"] = Decimal("1.090000")  # Xero's daily rate: USD per EUR
+    data = load_default_config().model_dump(mode="json")
+    data["rates"] = {"source": "ledger"}
+    data["ledgers"]["xero"]["base_currency"] = "EUR"
+    data["ledgers"]["exact"]["enabled"] = False  # Exact needs fixed rates (its bank entries take none)
+    config = parse_config(data)
+    lines = frame_of_one_invoice()
+    converted = transform.convert_currency(transform.sales_invoices(lines, config, "xero").documents, config, "xero", None)
+    assert converted.rejects.empty  # nothing dead-lettered for want of a rate: the ledger supplies it
+    [document] = documents_from_frame(converted.documents)
+    assert document.header["rate_source"] == "ledger" and document.header["exchange_rate"] is None
+
+    report = PostingEngine(store, XeroAdapter(client, config)).post([document])
+    assert set(report.posted) == {document.key}
+    invoice = next(i for i in state.invoices.values() if i["InvoiceNumber"] == document.key)
+    assert invoice["CurrencyCode"] == "USD" and invoice["CurrencyRate"] == Decimal("1.090000")
+    [applied] = [e for e in store.audit_trail(document.key) if e.action == "rate"]
+    assert json.loads(applied.detail) == {"exchange_rate": "0.9174311927", "rate_source": "ledger", "currency": "USD"}
+
+
+def frame_of_one_invoice():
+    from walmart_accounting.schemas.walmart import OrderLine
+    from walmart_accounting_tests.transform.documents.builders import frame, order_line
+
+    return frame(OrderLine, [order_line(po="7700001", ship_to_state="TX", product_cents=2500, product_tax_cents=206)])

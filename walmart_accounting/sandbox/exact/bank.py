@@ -40,7 +40,8 @@ class BankMixin:
         amount = line["AmountFC"]
         return {
             "LineNumber": n, "Account": account and account["ID"], "AccountCode": account and account["Code"],
-            "AccountName": account and account["Name"], "AmountFC": amount, "AmountDC": _q2(amount * rate),
+            "AccountName": account and account["Name"], "AmountFC": amount,
+            "AmountDC": line["AmountDC"] if line.get("AmountDC") is not None else _q2(amount * rate),
             "AmountVATFC": line.get("AmountVATFC"),
             "Date": line.get("Date") or datetime.combine(self.now().date(), datetime.min.time()),
             "Description": line.get("Description"), "GLAccount": gl["ID"], "GLAccountCode": gl["Code"],

@@ -121,7 +121,7 @@ SETS: dict[str, EntitySet] = {
              "ID:G EntryID:G EntryNumber:I LineNumber:I Account:G AccountCode AccountName AmountFC:D AmountDC:D "
              "AmountVATFC:D Date:T Description GLAccount:G GLAccountCode GLAccountDescription OurRef:I CostCenter "
              "CostUnit VATCode VATPercentage:D Quantity:D ExchangeRate:D Document:G Notes " + AUDIT,
-             "EntryID Account AmountFC AmountVATFC Date Description GLAccount OurRef CostCenter CostUnit VATCode "
+             "EntryID Account AmountFC AmountDC AmountVATFC Date Description GLAccount OurRef CostCenter CostUnit VATCode "
              "VATPercentage Quantity ExchangeRate Document Notes",
              "GET POST", topic="BankEntries", parent=("financialtransaction/BankEntries", "EntryID")),
         _set("webhooks/WebhookSubscriptions", "Webhooks.WebhookSubscription", "ID",

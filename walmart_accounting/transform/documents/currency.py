@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 
 from walmart_accounting.domain.config import MappingConfig, RateSource
-from walmart_accounting.domain.money import Money, to_decimal
+from walmart_accounting.domain.money import Money, convert_by_quote, to_decimal, xero_quote
 from walmart_accounting.schemas.documents import DocumentLine
 from walmart_accounting.transform.documents.common import (
     DocumentResult,
@@ -27,7 +27,9 @@ def convert_currency(documents: pd.DataFrame, config: MappingConfig, ledger: str
 
     The rate is in ledger base units per document unit: with rates.source 'fixed' it is
     config.rates.fixed[<base currency>] (which applies to documents in the seller's currency); with
-    'ledger' it is rates[<document currency>] (the ledger's own rate, fetched by the caller). Each line's
+    'ledger' it is rates[<document currency>] when the caller fetched the ledger's rates, else none at all:
+    the document goes in its own currency, the ledger applies its daily rate, and the adapter reports the
+    rate it used (recorded in the audit trail). Each line's
     amount + tax is converted once, with round_to_minor (ROUND_HALF_UP); converting again gives the same
     result. Without a rate, every document of that currency is rejected.
     """
@@ -50,8 +52,10 @@ def convert_currency(documents: pd.DataFrame, config: MappingConfig, ledger: str
             if source is RateSource.FIXED:
                 rate = config.rates.fixed.get(base) if currency == config.seller.currency else None
                 where = f"rates.fixed has no rate for {currency} -> {base}"
+            elif source is RateSource.LEDGER and rates is None:
+                continue  # the ledger applies its own daily rate when it books; the rate it used is recorded then
             elif source is RateSource.LEDGER:
-                rate = (rates or {}).get(currency)
+                rate = rates.get(currency)
                 where = f"ledger {ledger} gave no {currency} -> {base} rate"
             else:
                 where = f"rates.source is 'none' but the document is in {currency} and ledger {ledger} in {base}"
@@ -67,14 +71,22 @@ def convert_currency(documents: pd.DataFrame, config: MappingConfig, ledger: str
         if bad.any():
             per_doc = docs.loc[bad].drop_duplicates("document_key")
             problems.append(_problems(per_doc["document_key"], per_doc["currency"].map(missing)))
-        convert = foreign & ~bad
+        convert = foreign & ~bad & docs["currency"].isin(list(rate_of)).to_numpy()
+        left_to_ledger = foreign & ~bad & ~convert
+        docs.loc[left_to_ledger, "rate_source"] = RateSource.LEDGER.value
         if convert.any():
             gross = (docs.loc[convert, "amount_cents"].astype("int64") + docs.loc[convert, "tax_cents"].astype("int64"))
             pairs = pd.DataFrame({"g": gross.to_numpy(), "c": docs.loc[convert, "currency"].to_numpy()})
             unique = pairs.drop_duplicates()
-            # Money.convert rounds with round_to_minor (ROUND_HALF_UP), once per distinct gross amount
-            unique = unique.assign(b=[Money(int(g), c).convert(rate_of[c], base).minor
-                                      for g, c in unique.itertuples(index=False, name=None)])
+            # once per distinct gross amount, ROUND_HALF_UP; for Xero through the 6-decimal reciprocal it is
+            # sent (CurrencyRate), so the recorded base amount is the one Xero books
+            if ledger == "xero":
+                quotes = {c: xero_quote(r) for c, r in rate_of.items()}
+                unique = unique.assign(b=[convert_by_quote(int(g), c, quotes[c], base)
+                                          for g, c in unique.itertuples(index=False, name=None)])
+            else:
+                unique = unique.assign(b=[Money(int(g), c).convert(rate_of[c], base).minor
+                                          for g, c in unique.itertuples(index=False, name=None)])
             converted = pairs.merge(unique, how="left", on=["g", "c"])["b"]
             docs.loc[convert, "base_amount_cents"] = pd.array(converted.to_numpy(), dtype="Int64")
             docs.loc[convert, "exchange_rate"] = docs.loc[convert, "currency"].map(
