@@ -147,6 +147,13 @@ class Accounts(_Strict):
     reimbursements: NonEmpty | None = None
     suspense: NonEmpty | None = None
 
+    def effective(self) -> dict[str, str | None]:
+        """Every role's account, the optional ones resolved to their defaults (suspense stays None when unset)."""
+        roles = self.model_dump(exclude={"fees"})
+        roles.update(promotions=self.promotions or self.discounts, funded_savings=self.funded_savings or self.sales,
+                     reimbursements=self.reimbursements or self.adjustments)
+        return roles
+
     @field_validator("fees")
     @classmethod
     def _fees(cls, value: dict[str, str]) -> dict[str, str]:

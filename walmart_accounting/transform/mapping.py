@@ -14,11 +14,12 @@ def account_mapping_frame(config: MappingConfig) -> pd.DataFrame:
     rows = []
     for name, ledger in sorted(config.enabled_ledgers().items()):
         mode = ledger.posting_mode.value
-        accounts = ledger.accounts.model_dump()
-        fees = accounts.pop("fees")
+        accounts = ledger.accounts.effective()
+        if accounts["suspense"] is None and config.unmapped_amount_types == "reject":
+            del accounts["suspense"]  # unmapped amount types are dead-lettered: no suspense account is needed
         for role, code in accounts.items():
             rows.append((name, mode, "account", role, code))
-        for fee_type, code in sorted(fees.items()):
+        for fee_type, code in sorted(ledger.accounts.fees.items()):
             rows.append((name, mode, "account", f"fee:{fee_type}", code))
         rows.append((name, mode, "tax", "facilitator", ledger.tax_codes.facilitator))
         rows.append((name, mode, "tax", "no_tax", ledger.tax_codes.no_tax))

@@ -412,11 +412,11 @@ def bill_line_specs(ledger_cfg: Ledger) -> dict[str, tuple[str, str | None, str 
     a = ledger_cfg.accounts
     return {
         "fee": (LineCategory.FEE.value, None, None, 0),
-        "promotion": (LineCategory.PROMOTION.value, a.promotions or a.discounts,
+        "promotion": (LineCategory.PROMOTION.value, a.effective()["promotions"],
                       "Walmart promotions funded by the seller (promo codes)", 95),
-        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, a.funded_savings or a.sales,
+        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, a.effective()["funded_savings"],
                            "Walmart-funded savings paid to the seller", 96),
-        "reimbursement": (LineCategory.REIMBURSEMENT.value, a.reimbursements or a.adjustments,
+        "reimbursement": (LineCategory.REIMBURSEMENT.value, a.effective()["reimbursements"],
                           "Walmart reimbursements (lost or damaged inventory)", 97),
         "withheld": (LineCategory.FACILITATOR_TAX_WITHHELD.value, a.facilitator_tax,
                      "Marketplace facilitator tax withheld", 100),
