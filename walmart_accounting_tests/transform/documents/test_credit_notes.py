@@ -73,3 +73,17 @@ def test_credit_note_rejects_missing_original_line_and_unmapped_sku():
     reasons = dict(zip(result.rejects["record_key"], result.rejects["reason"], strict=True))
     assert "missing shipping information" in reasons["WM-RET-710000000000000002"]
     assert reasons["WM-RET-710000000000000003"] == "unmapped SKU 'NOT-MAPPED' for ledger xero"
+
+
+def test_a_credit_note_is_dated_when_walmart_completed_the_refund_not_when_the_return_was_opened():
+    # opened on 28 September, refunded on 2 October: the refund belongs in October's books (cut-off)
+    returns = frame(ReturnLine, [
+        return_line(ret="700000000000000009", po="5000001", return_date=pd.Timestamp("2026-09-28T12:00:00Z"),
+                    refund_date=pd.Timestamp("2026-10-02T18:00:00Z")),
+        return_line(ret="700000000000000010", po="5000002", return_date=pd.Timestamp("2026-09-28T12:00:00Z"),
+                    refund_date=pd.NaT),  # no refund time reported: the return's own date
+    ])
+    notes = docs.credit_notes(returns, None, frame(OrderLine, ORIGINALS), CONFIG, "xero").documents
+    days = notes.groupby("document_key")["document_date"].first().to_dict()
+    assert days == {"WM-RET-700000000000000009": pd.Timestamp("2026-10-02"),
+                    "WM-RET-700000000000000010": pd.Timestamp("2026-09-28")}

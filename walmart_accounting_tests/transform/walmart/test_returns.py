@@ -89,3 +89,19 @@ def test_return_order_map_from_both_sources():
     empty_refunds = pd.DataFrame(columns=["purchase_order_id", "line_number", "return_order_id"])
     assert return_order_map(empty_refunds, returns.iloc[0:0]) == {}
     assert return_order_map(empty_refunds, returns) == {("P1", "1"): "R-OTHER", ("P3", "2"): "R3"}
+
+
+def test_a_return_lines_refund_time_is_when_walmart_completed_the_refund():
+    completed = make_return("900000000000000011", currentTrackingStatuses=[
+        {"status": "INITIATED", "statusTime": "2023-11-15T10:00:00.000Z", "currentRefundStatus": "REFUND_PENDING",
+         "quantity": {"measurementValue": 2}},
+        {"status": "COMPLETED", "statusTime": "2023-11-22T16:30:00.000Z", "currentRefundStatus": "REFUND_COMPLETED",
+         "quantity": {"measurementValue": 2}}])
+    by_event = make_return("900000000000000012", returnTrackingDetail=[
+        {"eventTag": "RETURN_INITIATED", "eventTime": "2023-11-15T10:00:00.000Z"},
+        {"eventTag": "REFUND_COMPLETED", "eventTime": "2023-11-20T09:00:00.000Z"}])
+    pending = make_return("900000000000000013", currentRefundStatus="REFUND_PENDING")
+    frame = return_frame([completed, by_event, pending]).valid.set_index("return_order_id")
+    assert frame.loc["900000000000000011", "refund_date"] == pd.Timestamp("2023-11-22T16:30:00Z")
+    assert frame.loc["900000000000000012", "refund_date"] == pd.Timestamp("2023-11-20T09:00:00Z")
+    assert pd.isna(frame.loc["900000000000000013", "refund_date"])
