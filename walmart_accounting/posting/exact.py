@@ -209,6 +209,7 @@ class ExactAdapter:
                 "AmountFC": self._money(int(line["amount_cents"]) * sign, currency),
                 "VATAmountFC": self._money(int(line["tax_cents"]) * sign, currency),
                 "Description": _text(line.get("description")),
+                **self._base_amounts(document, line, sign),
             }
             if line.get("tax_code"):
                 body["VATCode"] = str(line["tax_code"]).strip()
@@ -310,6 +311,7 @@ class ExactAdapter:
                     "AmountFC": self._money(int(line["amount_cents"]), currency),
                     "VATAmountFC": self._money(int(line["tax_cents"]), currency),
                     "Description": _text(line.get("description")),
+                    **self._base_amounts(document, line),
                 }
                 if line.get("tax_code"):
                     body["VATCode"] = str(line["tax_code"]).strip()
@@ -586,6 +588,19 @@ class ExactAdapter:
         if not day:
             raise _Refused(f"{document.key}: the document has no date")
         return f"{str(day)[:10]}T00:00:00"
+
+    def _base_amounts(self, document: LedgerDocument, line: dict[str, Any], sign: int = 1) -> dict[str, Decimal]:
+        """A foreign-currency entry line's AmountDC and VATAmountDC, adding up to the line's recorded base amount.
+
+        Exact would compute each from the Rate and round each apart, a cent away from the recorded base at times.
+        """
+        if document.header.get("exchange_rate") in (None, "") or line.get("base_amount_cents") is None:
+            return {}
+        currency, base_currency = self._currency(document), self.cfg.base_currency
+        net = Money(int(line["amount_cents"]), currency).convert(Decimal(str(document.header["exchange_rate"])),
+                                                                 base_currency).minor
+        vat = int(line["base_amount_cents"]) - net
+        return {"AmountDC": self._money(net * sign, base_currency), "VATAmountDC": self._money(vat * sign, base_currency)}
 
     def _add_base_amount(self, body: dict[str, Any], document: LedgerDocument, lines, sign: int = 1) -> None:
         """A foreign-currency bank line carries its base amount (AmountDC) as recorded: bank entries take no rate."""

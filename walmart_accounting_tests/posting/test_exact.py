@@ -440,3 +440,15 @@ def test_a_foreign_currency_transfer_carries_its_recorded_base_amount():
                                  lines=({**line, "base_amount_cents": None},))
     with pytest.raises(Exception, match="base amounts"):
         ExactAdapter(Recording(), config)._post_transfer(unconverted)
+
+
+def test_a_foreign_currency_entry_line_states_base_amounts_that_add_up_to_the_recorded_one():
+    # 0.01 + 0.01 VAT at 0.5: Exact rounding each apart would book 0.01 + 0.01, the document recorded 0.01
+    config = parse_config({**_mapping(base_currency="EUR"), "rates": {"source": "fixed", "fixed": {"EUR": "0.5"}}})
+    header = {"document_key": "WM-1", "currency": "USD", "exchange_rate": "0.5"}
+    document = LedgerDocument(key="WM-1", kind="sales_invoice", ledger="exact", header=header, lines=())
+    line = {"amount_cents": 1, "tax_cents": 1, "base_amount_cents": 1}
+    amounts = ExactAdapter(None, config)._base_amounts(document, line)
+    assert amounts == {"AmountDC": Decimal("0.01"), "VATAmountDC": Decimal("0.00")}
+    assert ExactAdapter(None, config)._base_amounts(LedgerDocument(
+        key="WM-2", kind="sales_invoice", ledger="exact", header={"currency": "USD"}, lines=()), line) == {}

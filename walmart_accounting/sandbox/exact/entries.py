@@ -33,8 +33,11 @@ class EntriesMixin:
             if line.get("Type") is not None and line["Type"] not in (entry_type,):
                 raise _bad(f"Type: line type {line['Type']} does not match the entry type {entry_type}.")
             out.append({
-                "LineNumber": n, "AmountFC": amount, "AmountDC": _q2(amount * rate), "VATAmountFC": vat_amount,
-                "VATAmountDC": _q2(vat_amount * rate), "VATBaseAmountFC": amount, "VATBaseAmountDC": _q2(amount * rate),
+                "LineNumber": n, "AmountFC": amount,
+                "AmountDC": line["AmountDC"] if line.get("AmountDC") is not None else _q2(amount * rate),
+                "VATAmountFC": vat_amount,
+                "VATAmountDC": line["VATAmountDC"] if line.get("VATAmountDC") is not None else _q2(vat_amount * rate),
+                "VATBaseAmountFC": amount, "VATBaseAmountDC": _q2(amount * rate),
                 "VATCode": vat["Code"] if vat else None, "VATCodeDescription": vat["Description"] if vat else None,
                 "VATPercentage": pct, "GLAccount": gl["ID"], "GLAccountCode": gl["Code"],
                 "GLAccountDescription": gl["Description"], "CostCenter": center and center["Code"],
