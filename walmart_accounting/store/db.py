@@ -41,6 +41,10 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _serialize_sqlite_writers(engine)
         return engine
+    if parsed.drivername == "postgresql":
+        # A plain postgresql:// URL (the README's, Dagster's) would make SQLAlchemy 2.1 pick psycopg 3;
+        # psycopg2 is the driver installed, and the one Dagster's storage needs too.
+        url = parsed.set(drivername="postgresql+psycopg2")
     return create_engine(url, pool_pre_ping=True)
 
 

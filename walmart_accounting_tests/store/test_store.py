@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from walmart_accounting.store.db import make_engine
+from walmart_accounting.store import migrate
 from walmart_accounting.store.migrate import StoreSchemaError, current_revision
 from walmart_accounting.store.models import Base, DeadLetterStatus, PostingStatus
 from walmart_accounting.store.store import ClaimOutcome, Store, StoreError
@@ -24,7 +25,8 @@ def store(database_url):
 def test_migrations_reach_head_and_match_the_models(store):
     assert current_revision(store.engine) == "0001"
     with store.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": migrate.VERSION_TABLE}), Base.metadata)
     assert diff == []
 
 
