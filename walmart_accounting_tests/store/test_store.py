@@ -8,8 +8,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from walmart_accounting.store.db import make_engine
 from walmart_accounting.store import migrate
+from walmart_accounting.store.db import make_engine
 from walmart_accounting.store.migrate import StoreSchemaError, current_revision
 from walmart_accounting.store.models import Base, DeadLetterStatus, PostingStatus
 from walmart_accounting.store.store import ClaimOutcome, Store, StoreError
