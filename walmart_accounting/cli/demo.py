@@ -12,6 +12,7 @@ from typing import Callable
 import requests
 
 Echo = Callable[[str], None]
+ZERO = Decimal("0.00")
 
 
 class _Step:
@@ -24,8 +25,8 @@ class _Step:
         self.echo(f"    ok ({time.monotonic() - self.started:.1f} s){': ' + detail if detail else ''}")
 
 
-def run_demo(echo: Echo) -> int:
-    """Run every step that exists; return 0 only if the whole path ran and reconciled."""
+def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
+    """Run every step that exists (on `seller_data`, a folder of recorded Walmart data, when given); 0 only if it reconciled."""
     import dagster as dg
 
     from walmart_accounting.cli.connect import (
@@ -37,7 +38,8 @@ def run_demo(echo: Echo) -> int:
     )
     from walmart_accounting.definitions import build_defs
     from walmart_accounting.domain.config import load_config
-    from walmart_accounting.sandbox.server import SandboxServer
+    from walmart_accounting.sandbox.seller import RecordedDataError
+    from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
     from walmart_accounting.store.db import redacted
     from walmart_accounting.store.store import Store
 
@@ -54,10 +56,16 @@ def run_demo(echo: Echo) -> int:
     step.ok(redacted(str(store.engine.url)))
 
     step = _Step(echo, "sandboxes (Walmart, Xero, Exact Online) on a local HTTP server")
-    server = SandboxServer().start()
+    try:
+        server = SandboxServer(SandboxOptions(seller_data=seller_data))
+    except RecordedDataError as exc:
+        echo(f"    FAILED: seller data refused: {exc}")
+        return 2
+    server.start()
     os.environ.update(server.env())
     seller = server.app.state.walmart.seller
-    step.ok(f"{server.url}; synthetic seller {seller.start} + {seller.days} days")
+    step.ok(f"{server.url}; " + (seller.describe() if seller_data is not None
+                                 else f"synthetic seller {seller.start} + {seller.days} days"))
     try:
         step = _Step(echo, "connect Xero and Exact Online (OAuth consent, tokens stored encrypted)")
         for client in (xero_client_from_env(store), exact_client_from_env(store)):
@@ -85,33 +93,37 @@ def run_demo(echo: Echo) -> int:
             status = "ties out" if payable == detail_sum else "DOES NOT TIE OUT"
             echo(f"    settlement {report_date}: {len(rows)} rows, payout {payable} USD, rows sum {detail_sum} USD: {status}")
             if payable != detail_sum:
+                echo(f"    FAILED: report {report_date} does not tie out: its rows sum to {detail_sum} USD but its "
+                     f"PaymentSummary pays {payable} USD")
                 return 1
         if orders == 0 or not reports:
-            echo("    FAILED: the sandbox seller should have orders and closed settlements")
+            echo("    FAILED: the seller should have orders and closed settlements")
             return 1
         step.ok()
 
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        # The demo's partitions start on the synthetic seller's first day, whatever the environment says.
+        # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
         outcome = _materialize_window(defs, instance, seller, echo)
         if outcome is None:
             return 1
-        step.ok(outcome)
+        summary, documents = outcome
+        step.ok(summary)
 
         step = _Step(echo, "what was posted (the same runs posted every document through the exactly-once engine)")
-        reconciled = _posting_summary(store, server, seller, echo)
+        reconciled = _posting_summary(store, server, seller, echo, cfg, documents)
         step.ok()
-        echo("==> RECONCILED: every payout is in the bank and the clearing accounts are at zero" if reconciled
+        echo("==> RECONCILED: every payout is in the bank, the clearing and reserve accounts are at zero and the "
+             "facilitator-tax accounts hold only the tax of documents no settlement has paid yet" if reconciled
              else "==> NOT RECONCILED: see the lines marked FAILED above")
         return 0 if reconciled else 1
     finally:
         server.stop()
 
 
-def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
-    """Run the orders, returns and settlements jobs over the seller's window; None (after saying why) on failure."""
+def _materialize_window(defs, instance, seller, echo: Echo):
+    """Run the orders, returns and settlements jobs over the seller's window: (summary, documents), None on failure."""
     import pandas as pd
 
     from walmart_accounting.defs.walmart.partitions import range_tags
@@ -151,11 +163,12 @@ def _materialize_window(defs, instance, seller, echo: Echo) -> str | None:
     if failed_checks:
         echo(f"    FAILED checks: {', '.join(failed_checks)}")
         return None
+    frame = pd.concat(documents, ignore_index=True) if documents else pd.DataFrame()
     if documents:
-        totals = document_totals(pd.concat(documents, ignore_index=True))
+        totals = document_totals(frame)
         for (ledger, kind), group in totals.groupby(["ledger", "document_kind"]):
             echo(f"    {ledger}: {len(group)} {kind.replace('_', ' ')}(s), {format_cents(group['total_cents'].sum(), thousands=True)} USD")
-    return f"{len(documents)} document frame(s)"
+    return f"{len(documents)} document frame(s)", frame
 
 
 def _document_outputs(defs, job_name: str) -> list[str]:
@@ -165,8 +178,8 @@ def _document_outputs(defs, job_name: str) -> list[str]:
     return [name for name in defs.resolve_job_def(job_name).graph.node_dict if name in documents]
 
 
-def _posting_summary(store, server, seller, echo: Echo) -> bool:
-    """Documents posted per ledger and kind, dead letters, API calls, payout versus posted; True if it all ties out."""
+def _posting_summary(store, server, seller, echo: Echo, cfg, documents) -> bool:
+    """Documents posted per ledger and kind, dead letters, API calls, payout versus books; True if it all ties out."""
     from collections import Counter
 
     from walmart_accounting.domain.documents import DocumentKind
@@ -187,6 +200,7 @@ def _posting_summary(store, server, seller, echo: Echo) -> bool:
     echo(f"    API calls: walmart {requests_log.total('walmart')}, xero {requests_log.total('xero')}, "
          f"exact {requests_log.total('exact')}")
     config_ledgers = {p.ledger for p in postings}
+    currency = cfg.seller.currency
     payouts = Decimal(sum(s.total_payable_cents for s in seller.settlements)).scaleb(-2)
     for settlement in seller.settlements:
         payout = Decimal(settlement.total_payable_cents).scaleb(-2)
@@ -194,17 +208,71 @@ def _posting_summary(store, server, seller, echo: Echo) -> bool:
         posted = {p.ledger for p in transfers if p.status == "posted"}
         verdict = "posted to " + ", ".join(sorted(posted)) if posted == config_ledgers else "FAILED: transfer missing"
         ok = ok and posted == config_ledgers
-        echo(f"    settlement {settlement.report_date}: payout {payout} USD; transfer {verdict}")
+        echo(f"    settlement {settlement.report_date}: payout {payout} {currency}; transfer {verdict}")
+    held = Decimal(_reserve_held_cents(seller.settlements)).scaleb(-2)
+    pending = _unsettled_facilitator_tax(documents)
     xero, exact = server.app.state.xero, server.app.state.exact
-    checks = []
-    if "xero" in config_ledgers:
-        checks += [("xero clearing 1250", xero.account_balance("1250"), Decimal("0")),
-                   ("xero bank 1000", xero.account_balance("1000"), payouts)]
-    if "exact" in config_ledgers:
-        checks += [("exact clearing 1250", exact.gl_balance("1250"), Decimal("0")),
-                   ("exact bank 1100", exact.gl_balance("1100"), payouts)]
-    for name, actual, expected in checks:
-        good = actual == expected
+    # (money in a bank account, balance of any account): debit positive, so a liability in credit is negative
+    readers = {"xero": (xero.account_balance, xero.ledger_balance), "exact": (exact.gl_balance, exact.gl_balance)}
+    for ledger, (bank_balance, balance) in readers.items():
+        if ledger not in config_ledgers:
+            continue
+        accounts = cfg.ledger(ledger).accounts
+        for name, actual, expected in [(f"{ledger} clearing {accounts.clearing}", bank_balance(accounts.clearing), ZERO),
+                                       (f"{ledger} bank {accounts.bank}", bank_balance(accounts.bank), payouts)]:
+            good = actual == expected
+            ok = ok and good
+            echo(f"    {name}: {actual} {currency}, expected {expected} {currency}{'' if good else '  FAILED'}")
+        reserve = balance(accounts.reserve)
+        if reserve == 0:
+            echo(f"    {ledger} reserve {accounts.reserve}: {reserve} {currency}, expected {ZERO} {currency}")
+        else:
+            ok = False
+            why = ("the reserve Walmart withheld, which no report within the data releases" if reserve == held
+                   else f"while the reports leave {held} {currency} withheld")
+            echo(f"    {ledger} reserve {accounts.reserve}: holds {reserve} {currency}, {why}; expected {ZERO} {currency}  FAILED")
+        facilitator = -balance(accounts.facilitator_tax)
+        cents, open_documents = pending.get(ledger, (0, 0))
+        expected = Decimal(cents).scaleb(-2)
+        good = facilitator == expected
         ok = ok and good
-        echo(f"    {name}: {actual} USD, expected {expected} USD{'' if good else '  FAILED'}")
+        whose = (f"the facilitator tax of {open_documents} document(s) no settlement has paid yet" if open_documents
+                 else "every document is settled")
+        echo(f"    {ledger} facilitator tax {accounts.facilitator_tax}: holds {facilitator} {currency}, expected {expected} "
+             f"{currency} ({whose}){'' if good else '  FAILED'}")
     return ok
+
+
+def _reserve_held_cents(settlements) -> int:
+    """What Walmart still holds back after the last report: minus the sum of its Reserve and Release Reserve rows."""
+    from walmart_accounting.domain.money import minor_from_api
+    from walmart_accounting.transform.documents import RESERVE_TYPES
+
+    kinds = {kind.lower() for kind in RESERVE_TYPES}
+    return -sum(minor_from_api(row["Amount"].strip(), (row.get("Currency") or "USD").strip().upper() or "USD")
+                for settlement in settlements for row in settlement.rows
+                if str(row.get("Transaction Type") or "").strip().lower() in kinds)
+
+
+def _unsettled_facilitator_tax(documents) -> dict[str, tuple[int, int]]:
+    """Per ledger: the facilitator tax the books owe on invoices and credit notes no settlement has paid yet, and how many.
+
+    A settlement pays a document with a payment related to it (refunds too); its own documents (summaries)
+    carry its settlement key. What remains was booked to the facilitator account and is cleared by a later
+    settlement's tax withheld: invoices add to it, credit notes take it back.
+    """
+    from walmart_accounting.domain.documents import DocumentKind, LineCategory
+
+    if documents is None or documents.empty:
+        return {}
+    lines = documents.drop_duplicates(["ledger", "document_key", "line_no"])
+    payments = lines[lines["document_kind"] == DocumentKind.PAYMENT.value]
+    paid = set(zip(payments["ledger"], payments["related_key"], strict=True))
+    tax = lines[(lines["category"] == LineCategory.FACILITATOR_TAX.value) & lines["settlement_key"].isna()
+                & lines["document_kind"].isin([DocumentKind.SALES_INVOICE.value, DocumentKind.CREDIT_NOTE.value])]
+    tax = tax[[(ledger, key) not in paid for ledger, key in zip(tax["ledger"], tax["document_key"], strict=True)]]
+    out: dict[str, tuple[int, int]] = {}
+    for ledger, group in tax.groupby("ledger"):
+        signed = group["amount_cents"].where(group["document_kind"] == DocumentKind.SALES_INVOICE.value, -group["amount_cents"])
+        out[str(ledger)] = (int(signed.sum()), int(group["document_key"].nunique()))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -231,14 +232,24 @@ def sandbox() -> None:
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic seller.")
-def sandbox_serve(port: int, host: str, seed: int) -> None:
+@click.option("--seller-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Serve this folder of your own recorded Walmart data instead of the synthetic seller (see the README).")
+def sandbox_serve(port: int, host: str, seed: int, seller_data: Path | None) -> None:
     """Serve all three emulators on one port and print the environment a client needs."""
+    from walmart_accounting.sandbox.seller import RecordedDataError
     from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
 
-    server = SandboxServer(SandboxOptions(seed=seed), host=host, port=port)
+    try:
+        server = SandboxServer(SandboxOptions(seed=seed, seller_data=seller_data), host=host, port=port)
+    except RecordedDataError as exc:
+        click.echo(f"seller data refused: {exc}", err=True)
+        sys.exit(2)
     server.start()
     for name, value in server.env().items():
         click.echo(f"export {name}={value}")
+    seller = server.app.state.walmart.seller
+    if seller_data is not None:
+        click.echo(f"# {seller.describe()}", err=True)
     click.echo(f"# sandboxes on {server.url} (Ctrl-C to stop)", err=True)
     try:
         while True:
@@ -257,8 +268,6 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     env = dict(os.environ)
     server = None
     if not os.environ.get("WALMART_CLIENT_ID"):
-        from pathlib import Path
-
         import requests
 
         from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, xero_client_from_env
@@ -293,11 +302,13 @@ def dev(dagster_args: tuple[str, ...]) -> None:
 
 
 @cli.command("demo")
-def demo() -> None:
+@click.option("--seller-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Run on this folder of your own recorded Walmart data instead of the synthetic seller (see the README).")
+def demo(seller_data: Path | None) -> None:
     """Run the end-to-end path on the sandboxes and report; exits non-zero unless everything reconciles."""
     from walmart_accounting.cli.demo import run_demo
 
-    sys.exit(run_demo(click.echo))
+    sys.exit(run_demo(click.echo, seller_data=seller_data))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from walmart_accounting.sandbox.common import Clock, FaultInjector, RequestLog
 
@@ -37,6 +38,9 @@ class SandboxOptions:
     # and its settlements have closed; tests that need fixed dates pass seller_start.
     seller_days: int = 28
     seller_start: date | None = None
+    # A folder of the seller's own recorded Walmart data (sandbox/seller/recorded.py), served instead of the
+    # synthetic seller; its days come from the data, so seed, seller_start and seller_days do not apply.
+    seller_data: Path | None = None
     credentials: SandboxCredentials = field(default_factory=SandboxCredentials)
     clock: Clock = field(default_factory=Clock)
     faults: FaultInjector = field(default_factory=FaultInjector)

@@ -398,6 +398,54 @@ def test_bank_transfer_between_the_two_bank_accounts(xero):
     assert not_bank.status_code == 400 and len(xero.state.bank_transfers) == 1
 
 
+def test_ledger_balance_of_any_account_from_documents_payments_and_transfers(xero):
+    state = xero.state
+    taxed = invoice("WM-LB-1", qty="2", unit="50.00", tax="TAX001")  # 11.5 % Exclusive: 100.00 + 11.50
+    taxed["LineItems"].append({"Description": "Facilitator tax", "Quantity": 1, "UnitAmount": "8.00",
+                               "AccountCode": "2250", "TaxType": "NONE"})
+    sale = decimal_json(xero.call("PUT", "Invoices", {"Invoices": [taxed]}))["Invoices"][0]
+    xero.call("PUT", "Invoices", {"Invoices": [invoice("WM-LB-DRAFT", unit="999.00", status="DRAFT")]})
+    bill = {"Type": "ACCPAY", "Contact": {"Name": "Walmart Inc."}, "Date": "2026-09-18", "DueDate": "2026-09-18",
+            "Status": "AUTHORISED", "LineAmountTypes": "NoTax", "Reference": "WM-SET-LB-FEES",
+            "LineItems": [{"Description": "Commission", "Quantity": 1, "UnitAmount": "15.00", "AccountCode": "6000"},
+                          {"Description": "Reserve held", "Quantity": 1, "UnitAmount": "25.00", "AccountCode": "1260"},
+                          {"Description": "Facilitator tax withheld", "Quantity": 1, "UnitAmount": "8.00",
+                           "AccountCode": "2250"}]}
+    fees = decimal_json(xero.call("PUT", "Invoices", {"Invoices": [bill]}))["Invoices"][0]
+    credit = {"Type": "ACCRECCREDIT", "Contact": {"ContactNumber": "WALMART-MKT"}, "Date": "2026-09-19",
+              "Status": "AUTHORISED", "CreditNoteNumber": "WM-RET-LB", "LineAmountTypes": "Exclusive",
+              "LineItems": [{"Description": "Refund", "Quantity": 1, "UnitAmount": "10.00", "AccountCode": "4030",
+                             "TaxType": "NONE"}]}
+    refund = decimal_json(xero.call("PUT", "CreditNotes", {"CreditNotes": [credit]}))["CreditNotes"][0]
+    assert state.ledger_balance("4000") == Decimal("-100.00")  # sales in credit
+    assert state.ledger_balance("2200") == Decimal("-11.50")  # output tax to the sales-tax account
+    assert state.ledger_balance("1100") == Decimal("119.50") - Decimal("10.00")  # debtors, less the credit note
+    assert state.ledger_balance("2000") == Decimal("-48.00")  # creditors
+    assert state.ledger_balance("2250") == Decimal("0.00")  # collected on the invoice, withheld on the bill
+    assert (state.ledger_balance("6000"), state.ledger_balance("1260"), state.ledger_balance("4030")) == (
+        Decimal("15.00"), Decimal("25.00"), Decimal("10.00"))
+
+    def pay(document: dict, kind: str, amount: str):
+        ref = {"Invoice": {"InvoiceID": document["InvoiceID"]}} if kind == "invoice" else {
+            "CreditNote": {"CreditNoteID": document["CreditNoteID"]}}
+        response = xero.call("PUT", "Payments", {"Payments": [{**ref, "Account": {"Code": "1250"}, "Date": "2026-09-20",
+                                                               "Amount": amount}]})
+        assert response.status_code == 200, response.text
+
+    pay(sale, "invoice", "119.50")
+    pay(fees, "invoice", "48.00")
+    pay(refund, "credit", "10.00")
+    xero.call("PUT", "BankTransfers", {"BankTransfers": [{"FromBankAccount": {"Code": "1250"},
+                                                          "ToBankAccount": {"Code": "1000"}, "Amount": "61.50"}]})
+    assert state.ledger_balance("1100") == state.ledger_balance("2000") == Decimal("0.00")
+    assert state.ledger_balance("1250") == state.account_balance("1250") == Decimal("0.00")
+    assert state.ledger_balance("1000") == state.account_balance("1000") == Decimal("61.50")
+    # the books balance: debits equal credits over every account
+    assert sum((state.ledger_balance(a["Code"]) for a in state.accounts.values()), Decimal(0)) == 0
+    with pytest.raises(KeyError):
+        state.ledger_balance("9999")
+
+
 # -- contacts and queries --------------------------------------------------------------------------------------
 
 

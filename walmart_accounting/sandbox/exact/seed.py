@@ -9,6 +9,7 @@ from typing import Any
 
 from walmart_accounting.sandbox.exact.model import EPOCH, Division
 from walmart_accounting.sandbox.seller import SyntheticSeller
+from walmart_accounting.sandbox.seller.recorded import recorded_seller
 
 
 class SeedMixin:
@@ -118,7 +119,9 @@ class SeedMixin:
 
 
 def _seller_skus(options) -> list[Any]:
-    """The synthetic seller's SKUs (the items the seeded division stocks)."""
+    """The seller's SKUs (the items the seeded division stocks): the recorded seller's, else the synthetic one's."""
+    if options.seller_data is not None:
+        return list(recorded_seller(options).skus)
     return _cached_seller_skus(options.seed, options.seller_start, options.seller_days)
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from walmart_accounting.sandbox.seller import SyntheticSeller
+from walmart_accounting.sandbox.seller.recorded import recorded_seller
 from walmart_accounting.sandbox.walmart.auth import AuthApi
 from walmart_accounting.sandbox.walmart.base import GATEWAY_API, ApiError
 from walmart_accounting.sandbox.walmart.feeds import FeedsApi
@@ -27,6 +28,8 @@ class WalmartApi(AuthApi, OrdersApi, ReturnsApi, ReportsApi, InventoryApi, Items
 
 def build_walmart_app(options, seller=None) -> Starlette:
     """The Walmart emulator as an ASGI app; app.state.walmart is its WalmartState."""
+    if seller is None and options.seller_data is not None:
+        seller = recorded_seller(options)
     if seller is None:
         seller = SyntheticSeller(seed=options.seed, start=options.seller_start, days=options.seller_days)
     state = WalmartState(options, seller)

@@ -1,4 +1,4 @@
-"""What tests and demos read from the books: counts by reference, rendered records, bank account balances."""
+"""What tests and demos read from the books: counts by reference, rendered records, bank and ledger account balances."""
 
 from __future__ import annotations
 
@@ -66,4 +66,49 @@ class InspectionMixin:
                     total -= t["Amount"]
                 if t["ToAccountID"] == account["AccountID"]:
                     total += t["Amount"]
+            return total
+
+    def ledger_balance(self, code: str) -> Decimal:
+        """Balance of any account in the posted books, debit positive (a liability in credit is negative).
+
+        Authorised and paid invoices and credit notes book their lines (net of tax) against the debtors or
+        creditors account and their tax to the sales-tax account: ACCREC lines credit their account, ACCPAY
+        lines debit it, credit notes the reverse. Payments move money between their bank account and
+        debtors or creditors, bank transfers between two bank accounts. Amounts are as booked, in the
+        organisation's currency; allocations only move credit within debtors or creditors, so they do not count.
+        """
+        with self.lock:
+            account = self.account_by_code(code)
+            if account is None:
+                raise KeyError(code)
+            target = account["AccountID"]
+            system = {a["SystemAccount"]: a["AccountID"] for a in self.accounts.values() if a.get("SystemAccount")}
+            total = D0
+
+            def book(account_id: str | None, debit: Decimal) -> None:
+                nonlocal total
+                if account_id == target:
+                    total += debit
+
+            # +1: the control account is debited (a sale, a supplier's credit); -1: it is credited.
+            signs = {"ACCREC": 1, "ACCRECCREDIT": -1, "ACCPAY": -1, "ACCPAYCREDIT": 1}
+            for doc in [*self.invoices.values(), *self.credit_notes.values()]:
+                if doc["Status"] not in ("AUTHORISED", "PAID"):
+                    continue
+                sign = signs[doc["Type"]]
+                book(system.get("DEBTORS" if doc["Type"].startswith("ACCREC") else "CREDITORS"), sign * doc["Total"])
+                for line in doc["LineItems"]:
+                    net = line["LineAmount"] - line["TaxAmount"] if doc["LineAmountTypes"] == "Inclusive" else line["LineAmount"]
+                    book(line.get("AccountID"), -sign * net)
+                    book(system.get("GST"), -sign * line["TaxAmount"])
+            for p in self.payments.values():
+                if p["Status"] != "AUTHORISED":
+                    continue
+                incoming = p["PaymentType"] in ("ACCRECPAYMENT", "APCREDITPAYMENT")
+                control = system.get("DEBTORS" if p["PaymentType"] in ("ACCRECPAYMENT", "ARCREDITPAYMENT") else "CREDITORS")
+                book(p["AccountID"], p["Amount"] if incoming else -p["Amount"])
+                book(control, -p["Amount"] if incoming else p["Amount"])
+            for t in self.bank_transfers.values():
+                book(t["FromAccountID"], -t["Amount"])
+                book(t["ToAccountID"], t["Amount"])
             return total

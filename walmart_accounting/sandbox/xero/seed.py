@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from walmart_accounting.domain.config import FEE_TYPES
 from walmart_accounting.sandbox.seller import SyntheticSeller
+from walmart_accounting.sandbox.seller.recorded import recorded_seller
 from walmart_accounting.sandbox.xero.values import ACCOUNT_CLASSES, D0, REPORTING, to_number
 
 _SKU_CACHE: dict[tuple[int, int], tuple[tuple[str, str, Decimal], ...]] = {}
@@ -92,6 +93,8 @@ class SeedMixin:
     def _item_seed(self, items) -> list[tuple[str, str, Decimal]]:
         if items is not None:
             return [(c, n, to_number(p, "price") or D0) for c, n, p in items]
+        if self.options.seller_data is not None:
+            return [(s.sku, s.name, Decimal(s.price_cents).scaleb(-2)) for s in recorded_seller(self.options).skus]
         return list(_seller_skus(SyntheticSeller, self.options.seed))
 
     def _add_account(self, code: str, name: str, typ: str, **extra) -> dict:
