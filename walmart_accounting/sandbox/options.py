@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from walmart_accounting.domain.config import MappingConfig, load_config, load_default_config
 from walmart_accounting.sandbox.common import Clock, FaultInjector, RequestLog
 
 
@@ -51,3 +52,13 @@ class SandboxOptions:
     def __post_init__(self) -> None:
         if self.seller_start is None:
             self.seller_start = recent_monday(days_ago=self.seller_days + 14)
+
+
+def ledger_mapping(ledger: str) -> MappingConfig:
+    """The mapping an emulated ledger is stocked from: the active one (a dry run of the seller's own), if it has the ledger.
+
+    Its accounts, tax codes, items and tracking are what the emulator opens with, so a seller's own mapping
+    posts to emulated ledgers that hold its codes; without that ledger in it, the packaged default's.
+    """
+    active = load_config()
+    return active if ledger in active.enabled_ledgers() else load_default_config()

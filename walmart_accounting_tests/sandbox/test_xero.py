@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from walmart_accounting.sandbox.server import SandboxOptions, ThreadedServer
+from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer, ThreadedServer
 from walmart_accounting.sandbox.xero import QueryParseError, build_xero_app, compile_where
 
 REDIRECT = "http://localhost:8765/callback"
@@ -596,3 +596,23 @@ def test_items_argument_seeds_the_price_list(server):
     body["LineItems"] = [line]
     got = decimal_json(client.call("PUT", "Invoices", {"Invoices": [body]}))["Invoices"][0]
     assert got["Total"] == Decimal("19.98") and got["LineItems"][0]["AccountCode"] == "4000"
+
+
+def test_the_emulated_ledgers_open_with_the_accounts_of_the_sellers_own_mapping(tmp_path, monkeypatch):
+    """A dry run of a seller's own mapping: the emulators hold its codes, not the packaged default's."""
+    import yaml
+
+    from walmart_accounting.domain.config import load_default_config
+
+    data = load_default_config().model_dump(mode="json")
+    data["ledgers"]["xero"]["accounts"]["clearing"] = "1255"
+    data["ledgers"]["exact"]["accounts"]["clearing"] = "1256"
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(mapping))
+    with SandboxServer(SandboxOptions()) as server:
+        assert server.app.state.xero.account_by_code("1255") is not None
+        assert server.app.state.xero.account_by_code("1250") is None
+        exact = server.app.state.exact.div()
+        assert exact.find("financial/GLAccounts", "Code", "1256") is not None
+        assert exact.find("financial/GLAccounts", "Code", "1250") is None

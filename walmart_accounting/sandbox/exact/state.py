@@ -10,7 +10,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from walmart_accounting.domain.config import load_default_config
 from walmart_accounting.sandbox.common import FixedWindowLimiter
 from walmart_accounting.sandbox.exact.api import PAGE_SIZE, ApiMixin
 from walmart_accounting.sandbox.exact.auth import AuthMixin
@@ -32,6 +31,7 @@ from walmart_accounting.sandbox.exact.seed import SeedMixin
 from walmart_accounting.sandbox.exact.sets import SETS
 from walmart_accounting.sandbox.exact.stock import StockMixin
 from walmart_accounting.sandbox.exact.webhooks import WebhooksMixin, _Job
+from walmart_accounting.sandbox.options import ledger_mapping
 
 
 class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, InvoicesMixin, BankMixin, StockMixin,
@@ -66,7 +66,7 @@ class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, In
         self._last_issue: dict[str, float] = {}
         self._refresh: dict[str, dict] = {}
         # User and divisions
-        self.cfg = load_default_config()
+        self.cfg = ledger_mapping("exact")
         ledger = self.cfg.ledger("exact")
         self.user_id = self._new_guid()
         self.user = {"UserName": "accountant@sandbox-seller.example", "FullName": "Sandbox Accountant",

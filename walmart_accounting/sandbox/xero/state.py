@@ -10,9 +10,8 @@ from decimal import Decimal
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from walmart_accounting.domain.config import load_default_config
 from walmart_accounting.sandbox.common import FixedWindowLimiter
-from walmart_accounting.sandbox.options import SandboxOptions
+from walmart_accounting.sandbox.options import SandboxOptions, ledger_mapping
 from walmart_accounting.sandbox.xero.auth import (
     ACCESS_TOKEN_TTL_S,
     AUTH_CODE_TTL_S,
@@ -39,7 +38,7 @@ class XeroState(AuthMixin, LimitsMixin, SeedMixin, RenderMixin, ViewMixin, Inspe
         self.clock = options.clock
         self.lock = threading.RLock()
         self._rng = random.Random(options.seed)
-        cfg = load_default_config()
+        cfg = ledger_mapping("xero")
         self.config = cfg
         ledger = cfg.ledger("xero")
         self.base_currency = ledger.base_currency
