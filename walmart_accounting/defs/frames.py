@@ -1,6 +1,7 @@
 """Partition plumbing for frames: one frame per partition key, whether a run covers one partition or a range."""
 
 from datetime import datetime
+from typing import Callable
 
 import dagster as dg
 import dagster_pandera
@@ -24,13 +25,19 @@ def combined(value: pd.DataFrame | dict[str, pd.DataFrame], empty: pd.DataFrame 
     return first.iloc[0:0] if first is not None else (empty if empty is not None else pd.DataFrame())
 
 
-def per_partition(context: dg.AssetExecutionContext, frame: pd.DataFrame, stamps: str | pd.Series):
+def per_partition(context: dg.AssetExecutionContext, frame: pd.DataFrame, stamps: str | pd.Series,
+                  describe: Callable[[pd.DataFrame], dict] | None = None, output_name: str | None = None):
     """The output for the run's partitions: a frame for one partition, {key: frame} for a range.
 
     `stamps` is the time column (or a series aligned with the frame) that places each row in a partition.
+    `describe` gives a frame's figures (counts, totals): each partition of a range run is given its own,
+    never the whole range's (`output_name` says which asset of a multi-asset).
     """
     keys = context.partition_keys
+    asset_key = context.assets_def.keys_by_output_name[output_name] if output_name else context.assets_def.key
     if len(keys) == 1:
+        if describe is not None:
+            context.add_asset_metadata(describe(frame), asset_key=asset_key)
         return frame
     times = frame[stamps] if isinstance(stamps, str) else stamps
     partitions_def = context.assets_def.partitions_def
@@ -39,7 +46,14 @@ def per_partition(context: dg.AssetExecutionContext, frame: pd.DataFrame, stamps
         window = partitions_def.time_window_for_partition_key(key)
         mask = (times >= window.start) & (times < window.end)
         out[key] = frame[mask.to_numpy()].reset_index(drop=True)
+        if describe is not None:
+            context.add_asset_metadata(describe(out[key]), asset_key=asset_key, partition_key=key)
     return out
+
+
+def partitions_of(documents: pd.DataFrame | dict[str, pd.DataFrame]) -> dict[str | None, pd.DataFrame]:
+    """An upstream input by partition key: {key: frame} as a range run hands it over, {None: frame} for one."""
+    return dict(documents) if isinstance(documents, dict) else {None: documents}
 
 
 def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:

@@ -75,6 +75,13 @@ class PostingReport:
             "waiting": len(self.waiting),
         }
 
+    def only(self, keys: set[str]) -> "PostingReport":
+        """The part of the report about `keys` (one partition's documents of a range run)."""
+        pick = lambda found: {k: v for k, v in found.items() if k in keys}  # noqa: E731
+        return PostingReport(self.ledger, pick(self.posted), pick(self.already_posted), pick(self.found_in_ledger),
+                             pick(self.dead_lettered), [k for k in self.changed_after_posting if k in keys],
+                             [k for k in self.in_flight_elsewhere if k in keys], pick(self.failed), pick(self.waiting))
+
     def merge(self, other: "PostingReport") -> None:
         self.posted.update(other.posted)
         self.already_posted.update(other.already_posted)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from walmart_accounting.domain import keys
 from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.documents import DocumentKind
 from walmart_accounting.domain.money import allocate_minor, format_cents
@@ -163,3 +164,16 @@ def suspense_rows(settlement_rows: pd.DataFrame, config: MappingConfig) -> pd.Da
     parked = rows[rows["kind"] == "suspense"]
     columns = ["row_number", "transaction_type", "transaction_description", "amount_type", "purchase_order_id", "amount"]
     return parked.assign(amount=[format_cents(c) for c in parked["amount_cents"]])[columns].reset_index(drop=True)
+
+
+def settlement_labels(settlement_rows: pd.DataFrame) -> dict[str, str]:
+    """What names a settlement for a person: its key, its report date as a sortable date, and its period."""
+    if settlement_rows is None or settlement_rows.empty:
+        return {}
+    report_date = str(settlement_rows["report_date"].iloc[0])
+    start, end = settlement_rows["period_start"].min(), settlement_rows["period_end"].max()
+    labels = {"report_date": f"{report_date[4:]}-{report_date[:2]}-{report_date[2:4]}"}
+    if pd.notna(start) and pd.notna(end):
+        labels["period"] = f"{start.date()} to {end.date()}"
+        labels["settlement"] = keys.settlement_key(end.date(), report_date)
+    return labels

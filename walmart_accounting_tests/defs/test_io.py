@@ -69,3 +69,21 @@ def test_empty_partitions_read_back_with_their_columns_and_types_and_stay_indepe
     # a non-empty frame after empty ones of the same columns is written in full
     manager.dump_to_path(context, _frame(), manager.base / "c.parquet")
     assert manager.load_from_path(None, manager.base / "c.parquet")["amount_cents"].tolist() == [9_007_199_254_740_993, -5, 0]
+
+
+@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
+def counted(context: dg.AssetExecutionContext):
+    return per_partition(context, _frame(), "order_date", describe=lambda part: {"rows": len(part)})
+
+
+def test_each_partition_of_a_range_run_carries_its_own_figures(tmp_path):
+    io_manager = FrameIOManager(base_dir=str(tmp_path / "frames"))
+    with dg.instance_for_test() as instance:
+        job = dg.define_asset_job("counted_job", selection=[counted])
+        defs = dg.Definitions(assets=[counted], jobs=[job], resources={"io_manager": io_manager})
+        assert defs.resolve_job_def("counted_job").execute_in_process(
+            instance=instance, tags=range_tags("2026-07-01", "2026-07-03")).success
+        records = instance.fetch_materializations(dg.AssetKey("counted"), limit=10).records
+        rows = {r.partition_key: r.asset_materialization.metadata["rows"].value for r in records}
+    # one row on the 1st, two on the 2nd, none on the 3rd: never the range's three on each
+    assert rows == {"2026-07-01": 1, "2026-07-02": 2, "2026-07-03": 0}

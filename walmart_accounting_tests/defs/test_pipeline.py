@@ -79,6 +79,17 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     invoices = orders.output_for_node(f"{per_order}_sales_invoices")
     frame = invoices if not isinstance(invoices, dict) else __import__("pandas").concat(invoices.values())
     assert frame["document_key"].nunique() > 100
+    # each hour of the range run carries its own figures, never the whole range's
+    def by_hour(asset: str) -> dict:
+        return {e.materialization.partition: e.materialization.metadata for e in orders.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == asset}
+    hours = by_hour("walmart_orders")
+    total = sum(part["purchase_order_id"].nunique() for part in orders.output_for_node("walmart_orders").values())
+    assert len(hours) == seller.days * 24 and sum(m["orders"].value for m in hours.values()) == total
+    assert max(m["orders"].value for m in hours.values()) < total
+    posted = by_hour(f"{per_order}_posted_invoices")
+    assert sum(m["posted"].value for m in posted.values()) == frame["document_key"].nunique()
+    assert max(m["posted"].value for m in posted.values()) < frame["document_key"].nunique()
 
     returns = defs.resolve_job_def("walmart_returns_job").execute_in_process(
         instance=instance, tags=range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))
@@ -93,6 +104,10 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
         assert run.success
         checks = _checks(run)
         assert checks and all(checks.values()), checks
+        # each check is recorded on its settlement's partition and names the settlement and its period
+        evaluations = run.get_asset_check_evaluations()
+        assert {e.partition for e in evaluations} == {report_date}
+        assert all({"settlement", "period", "report_date"} <= set(e.metadata) for e in evaluations)
     assert Store.open().dead_letters() == []
     _assert_books_tie_out(sandbox, seller)
 

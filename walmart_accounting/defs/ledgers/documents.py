@@ -19,6 +19,7 @@ from walmart_accounting.transform.reconcile import (
     facilitator_balance,
     invoice_differences,
     settlement_balance,
+    settlement_labels,
     suspense_rows,
 )
 
@@ -33,15 +34,18 @@ def _finish(context, store: StoreResource, source: str, result: docs.DocumentRes
     converted = docs.convert_currency(result.documents, config, ledger, None)
     rejects = pd.concat([result.rejects, converted.rejects], ignore_index=True)
     meta = keep_rejects(context, store.get(), source, rejects, partition_key)
-    frame = converted.documents
+    return converted.documents, meta
+
+
+def _figures(frame: pd.DataFrame) -> dict:
+    """A document frame's figures: documents, lines, total and documents by kind (one partition's, in a range run)."""
     totals = document_totals(frame)
-    return frame, {
+    return {
         "documents": dg.MetadataValue.int(len(totals)),
         "lines": dg.MetadataValue.int(len(frame)),
         "total": dg.MetadataValue.text(format_cents(totals["total_cents"].sum())),
         "by_kind": dg.MetadataValue.md(
             totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
-        **meta,
     }
 
 
@@ -59,23 +63,31 @@ def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str
     return documents["source_ids"].str.split(",").str[0].map(times)
 
 
-def _facilitator_check(documents: pd.DataFrame, rows: pd.DataFrame, config: MappingConfig) -> dg.AssetCheckResult:
-    balance = facilitator_balance(documents, rows, config)
+def _settlement_checks(name: str, partitions: WalmartPartitions, ties_out: str, description: str) -> list[dg.AssetCheckSpec]:
+    """A settlement document asset's checks, recorded per settlement partition."""
+    reports = partitions.settlement_reports
+    return [dg.AssetCheckSpec(ties_out, asset=name, partitions_def=reports, description=description),
+            dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, partitions_def=reports,
+                              description=_FACILITATOR_DESCRIPTION),
+            dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, partitions_def=reports,
+                              description=_SUSPENSE_DESCRIPTION)]
+
+
+def _settlement_results(ties_out: str, frame: pd.DataFrame, rows: pd.DataFrame, config: MappingConfig):
+    """The settlement's three check results, each naming the settlement and its period."""
+    labels = settlement_labels(rows)
+    balance = settlement_balance(frame, rows)
+    yield dg.AssetCheckResult(check_name=ties_out, passed=balance.ties_out, metadata={**labels, **balance.as_metadata()})
     # Not blocking: the settlement still posts (its clearing account nets either way); the failed check names
     # the purchase orders whose tax the mapping and Walmart disagree on.
-    return dg.AssetCheckResult(check_name="facilitator_tax_nets_to_zero", passed=balance.nets_to_zero,
-                               metadata=balance.as_metadata())
-
-
-def _suspense_check(rows: pd.DataFrame, config: MappingConfig) -> dg.AssetCheckResult:
+    tax = facilitator_balance(frame, rows, config)
+    yield dg.AssetCheckResult(check_name="facilitator_tax_nets_to_zero", passed=tax.nets_to_zero,
+                              metadata={**labels, **tax.as_metadata()})
+    # Not blocking either: the amounts are on suspense, and the check says what to map.
     parked = suspense_rows(rows, config)
-    # Not blocking: the settlement posts with the amounts on suspense, and the check says what to map.
-    return dg.AssetCheckResult(check_name="unmapped_amounts_in_suspense", passed=parked.empty, metadata={
-        "rows": len(parked), "unmapped": dg.MetadataValue.md(parked.head(25).to_markdown(index=False) if len(parked) else "none")})
-
-
-def _balance_check(name: str, balance) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(check_name=name, passed=balance.ties_out, metadata=balance.as_metadata())
+    yield dg.AssetCheckResult(check_name="unmapped_amounts_in_suspense", passed=parked.empty, metadata={
+        **labels, "rows": len(parked),
+        "unmapped": dg.MetadataValue.md(parked.head(25).to_markdown(index=False) if len(parked) else "none")})
 
 
 def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
@@ -95,8 +107,8 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
         config = mapping.load()
         frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger),
                               context.partition_key_range.start, config, ledger)
-        yield dg.Output(per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date")),
-                        metadata=meta)
+        yield dg.Output(per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date"),
+                                      describe=_figures), metadata=meta)
         yield _differences_check("invoices_match_walmart", invoice_differences(frame, lines), frame)
 
     return sales_invoices
@@ -121,8 +133,8 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
         # Refunds issued on the order, with no return, are credited by the settlement that pays them.
         result = docs.credit_notes(return_lines, None, order_lines, config, ledger)
         frame, meta = _finish(context, store, name, result, context.partition_key_range.start, config, ledger)
-        yield dg.Output(per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date")),
-                        metadata=meta)
+        yield dg.Output(per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date"),
+                                      describe=_figures), metadata=meta)
         yield _differences_check("credit_notes_match_refunds", credit_note_differences(frame, return_lines), frame)
 
     return credit_notes
@@ -140,20 +152,16 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
         description=f"Per settlement: {ledger} payments of invoices and refunds from the clearing account, "
                     "credit notes of refunds issued without a return, the fee bill, and the transfer of the payout "
                     "to the bank.",
-        check_specs=[dg.AssetCheckSpec("settlement_ties_out", asset=name,
-                                       description="Payments − fee bill = payout = transfer, to the cent."),
-                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION),
-                     dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, description=_SUSPENSE_DESCRIPTION)],
+        check_specs=_settlement_checks(name, partitions, "settlement_ties_out",
+                                       "Payments − fee bill = payout = transfer, to the cent."),
     )
     def settlement_documents(context: dg.AssetExecutionContext, rows: pd.DataFrame, order_refunds: pd.DataFrame,
                              refunded_orders: pd.DataFrame, mapping: MappingResource, store: StoreResource):
         config = mapping.load()
         result = docs.settlement_documents(rows, config, ledger, order_refunds, refunded_orders)
         frame, meta = _finish(context, store, name, result, context.partition_key, config, ledger)
-        yield dg.Output(frame, metadata=meta)
-        yield _balance_check("settlement_ties_out", settlement_balance(frame, rows))
-        yield _facilitator_check(frame, rows, config)
-        yield _suspense_check(rows, config)
+        yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
+        yield from _settlement_results("settlement_ties_out", frame, rows, config)
 
     return settlement_documents
 
@@ -167,19 +175,15 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
         ins={"rows": dg.AssetIn(walmart.settlements_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
         metadata=column_schema(DocumentLine),
         description=f"Per settlement: {ledger} summary invoice(s) with a line per category, totalling the payout.",
-        check_specs=[dg.AssetCheckSpec("summary_ties_out", asset=name,
-                                       description="The summary invoices total the payout; the transfer moves exactly the payout."),
-                     dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, description=_FACILITATOR_DESCRIPTION),
-                     dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, description=_SUSPENSE_DESCRIPTION)],
+        check_specs=_settlement_checks(name, partitions, "summary_ties_out",
+                                       "The summary invoices total the payout; the transfer moves exactly the payout."),
     )
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                            store: StoreResource):
         config = mapping.load()
         frame, meta = _finish(context, store, name, docs.settlement_summary(rows, config, ledger),
                               context.partition_key, config, ledger)
-        yield dg.Output(frame, metadata=meta)
-        yield _balance_check("summary_ties_out", settlement_balance(frame, rows))
-        yield _facilitator_check(frame, rows, config)
-        yield _suspense_check(rows, config)
+        yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
+        yield from _settlement_results("summary_ties_out", frame, rows, config)
 
     return settlement_summary

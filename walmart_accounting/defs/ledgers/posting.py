@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.connectors.errors import AuthError, ForbiddenError
-from walmart_accounting.defs.frames import combined
+from walmart_accounting.defs.frames import combined, partitions_of
 from walmart_accounting.defs.ledgers.resources import LedgerResource
 from walmart_accounting.posting.documents import documents_from_frame
 from walmart_accounting.posting.engine import PostingEngine, PostingReport
@@ -16,15 +16,15 @@ LEDGER_TAG = "walmart_accounting/ledger"
 RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def report_metadata(report: PostingReport, api_calls: int) -> dict[str, dg.MetadataValue]:
-    """Counts by outcome, the API calls spent, and samples of ledger ids and problems, for the UI."""
+def report_metadata(report: PostingReport, api_calls: int | None = None) -> dict[str, dg.MetadataValue]:
+    """Counts by outcome, the API calls spent (when known), and samples of ledger ids and problems, for the UI."""
     counts = report.counts()
     ids = {**report.posted, **report.found_in_ledger}
     sample = pd.DataFrame(sorted(ids.items())[:25], columns=["document_key", "external_id"])
     problems = {**report.dead_lettered, **report.failed, **report.waiting}
     return {
         **{name: dg.MetadataValue.int(n) for name, n in counts.items()},
-        "api_calls": dg.MetadataValue.int(api_calls),
+        **({"api_calls": dg.MetadataValue.int(api_calls)} if api_calls is not None else {}),
         "external_ids": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "none"),
         "problems": dg.MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in sorted(problems.items())[:25]) or "none"),
     }
@@ -52,7 +52,9 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
         resource: LedgerResource = getattr(context.resources, ledger)
         store = context.resources.store.get()
         client = resource.client(store)
+        parts = partitions_of(documents)
         try:
+            # One pass over the whole range (batches stay full), then each partition is told its own outcome.
             report = PostingEngine(store, resource.adapter(client, context.resources.mapping.load())).post(
                 documents_from_frame(combined(documents)))
         except (AuthError, ForbiddenError) as exc:
@@ -61,6 +63,11 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
         if report.failed:
             context.log.warning(f"{len(report.failed)} document(s) failed with an unknown or transient outcome; "
                                 "the next run resolves them in the ledger before posting again")
-        return dg.MaterializeResult(metadata=report_metadata(report, client.calls))
+        if None in parts:
+            return dg.MaterializeResult(metadata=report_metadata(report, client.calls))
+        for key, frame in parts.items():
+            keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+            context.add_asset_metadata(report_metadata(report.only(keys)), partition_key=key)
+        return dg.MaterializeResult(metadata={"api_calls_in_run": dg.MetadataValue.int(client.calls)})
 
     return posted

@@ -12,6 +12,7 @@ from walmart_accounting.defs.resources import MappingResource, StoreResource, Wa
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, ReturnLine, SettledRefund, SettlementRow
+from walmart_accounting.transform.reconcile import settlement_labels
 from walmart_accounting.transform.validation import Validated
 from walmart_accounting.transform.walmart import (
     inventory_frame,
@@ -97,8 +98,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
             for purchase_order_id in created:
                 client.acknowledge_order(purchase_order_id)
             meta["acknowledged"] = dg.MetadataValue.int(len(created))
-        context.add_output_metadata({"orders": valid["purchase_order_id"].nunique(), "lines": len(valid), **meta})
-        return per_partition(context, valid, "order_date")
+        context.add_output_metadata(meta)
+        return per_partition(context, valid, "order_date", describe=_orders_figures)
 
 
     @dg.multi_asset(
@@ -125,10 +126,10 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         meta = keep_rejects(context, store.get(), "walmart_returns", rejects, context.partition_key_range.start)
         returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
                                      on="purchase_order_id")
-        yield dg.Output(per_partition(context, valid, "return_date"), "walmart_returns",
-                        metadata={"returns": valid["return_order_id"].nunique(), "lines": len(valid), **meta})
-        yield dg.Output(per_partition(context, returned, "return_date"), "walmart_returned_orders",
-                        metadata={"orders": returned["purchase_order_id"].nunique()})
+        yield dg.Output(per_partition(context, valid, "return_date", describe=_returns_figures, output_name="walmart_returns"),
+                        "walmart_returns", metadata=meta)
+        yield dg.Output(per_partition(context, returned, "return_date", describe=_orders_figures,
+                                      output_name="walmart_returned_orders"), "walmart_returned_orders")
 
 
     @dg.asset(
@@ -139,6 +140,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         kinds={"pandas"},
         pool="walmart_api",
         check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
+                                       partitions_def=partitions.settlement_reports,
                                        description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
     )
     def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
@@ -152,10 +154,12 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         is_summary = frame.valid["transaction_type"] == "PaymentSummary"
         payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
         rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
-        yield dg.Output(frame.valid, metadata={"rows": len(frame.valid), "payout": dg.MetadataValue.text(format_cents(payout)), **meta})
+        labels = settlement_labels(frame.valid)
+        yield dg.Output(frame.valid, metadata={**labels, "rows": len(frame.valid),
+                                               "payout": dg.MetadataValue.text(format_cents(payout)), **meta})
         yield dg.AssetCheckResult(
             check_name="payout_equals_rows", passed=bool(is_summary.any()) and payout == rows_total and frame.rejects.empty,
-            metadata={"payout": format_cents(payout), "rows_total": format_cents(rows_total),
+            metadata={**labels, "payout": format_cents(payout), "rows_total": format_cents(rows_total),
                       "rows_dead_lettered": len(frame.rejects)},
         )
 
@@ -204,6 +208,14 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
 
     return WalmartAssets(orders=walmart_orders, returns=walmart_returns, settlements=walmart_settlements,
                          order_refunds=walmart_order_refunds, inventory=walmart_inventory)
+
+
+def _orders_figures(lines: pd.DataFrame) -> dict:
+    return {"orders": lines["purchase_order_id"].nunique(), "lines": len(lines)}
+
+
+def _returns_figures(lines: pd.DataFrame) -> dict:
+    return {"returns": lines["return_order_id"].nunique(), "lines": len(lines)}
 
 
 def _report_day(report_date: str) -> datetime:
