@@ -410,13 +410,14 @@ BILL_KINDS = ("fee", "withheld", "adjustment", "reserve", "promotion", "funded_s
 def bill_line_specs(ledger_cfg: Ledger) -> dict[str, tuple[str, str | None, str | None, float]]:
     """Row kind -> (line category, account, description, line order) for what is not a fee type of its own."""
     a = ledger_cfg.accounts
+    resolved = a.effective()
     return {
         "fee": (LineCategory.FEE.value, None, None, 0),
-        "promotion": (LineCategory.PROMOTION.value, a.effective()["promotions"],
+        "promotion": (LineCategory.PROMOTION.value, resolved["promotions"],
                       "Walmart promotions funded by the seller (promo codes)", 95),
-        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, a.effective()["funded_savings"],
+        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, resolved["funded_savings"],
                            "Walmart-funded savings paid to the seller", 96),
-        "reimbursement": (LineCategory.REIMBURSEMENT.value, a.effective()["reimbursements"],
+        "reimbursement": (LineCategory.REIMBURSEMENT.value, resolved["reimbursements"],
                           "Walmart reimbursements (lost or damaged inventory)", 97),
         "withheld": (LineCategory.FACILITATOR_TAX_WITHHELD.value, a.facilitator_tax,
                      "Marketplace facilitator tax withheld", 100),

@@ -26,6 +26,7 @@ from walmart_accounting.transform.documents.settlements import (
     _prepare,
     _transfers,
     _unmapped_reasons,
+    bill_line_specs,
     withheld_treatment,
 )
 
@@ -115,18 +116,12 @@ def settlement_summary(settlement_rows: pd.DataFrame, config: MappingConfig, led
                           "Marketplace facilitator tax collected", 3),
         "fac_refunded": (LineCategory.FACILITATOR_TAX.value, accounts.facilitator_tax,
                          "Marketplace facilitator tax refunded", 4),
-        "withheld": (LineCategory.FACILITATOR_TAX_WITHHELD.value, accounts.facilitator_tax,
-                     "Marketplace facilitator tax withheld", 5),
-        "promotion": (LineCategory.PROMOTION.value, accounts.effective()["promotions"],
-                      "Walmart promotions funded by the seller (promo codes)", 2.5),
-        "funded_savings": (LineCategory.FUNDED_SAVINGS.value, accounts.effective()["funded_savings"],
-                           "Walmart-funded savings paid to the seller", 2.6),
-        "reimbursement": (LineCategory.REIMBURSEMENT.value, accounts.effective()["reimbursements"],
-                          "Walmart reimbursements (lost or damaged inventory)", 29),
         "adjustment": (LineCategory.ADJUSTMENT.value, accounts.adjustments, "Walmart adjustments and dispute settlements", 30),
         "reserve": (LineCategory.RESERVE.value, accounts.reserve, "Walmart reserve held / released", 31),
-        "suspense": (LineCategory.SUSPENSE.value, accounts.suspense,
-                     "Walmart amounts of unmapped types, parked for review (suspense)", 32),
+        # the lines a per_order fee bill carries too: the same category, account and words, in this order
+        **{kind: (*bill_line_specs(ledger_cfg)[kind][:3], order)
+           for kind, order in (("withheld", 5), ("promotion", 2.5), ("funded_savings", 2.6), ("reimbursement", 29),
+                               ("suspense", 32))},
     }
     is_fee = g.str.startswith("fee:")
     category = g.map({k: v[0] for k, v in spec.items()}).where(~is_fee, LineCategory.FEE.value)
