@@ -14,9 +14,11 @@ def keep_rejects(context: dg.AssetExecutionContext | dg.OpExecutionContext, stor
     if len(rejects):
         context.log.warning(f"{source}: {len(rejects)} record(s) dead-lettered; `walmart-accounting dead-letters list --source {source}`")
     reasons = rejects["reason"].str.split(";").str[0].value_counts().head(10) if len(rejects) else pd.Series(dtype=int)
+    # Shown on every partition of a range run, so say it is the run's figure, not the partition's.
+    suffix = "_in_run" if context.has_partition_key_range and len(context.partition_keys) > 1 else ""
     return {
-        "dead_lettered": dg.MetadataValue.int(len(rejects)),
-        "dead_letter_reasons": dg.MetadataValue.md(
+        f"dead_lettered{suffix}": dg.MetadataValue.int(len(rejects)),
+        f"dead_letter_reasons{suffix}": dg.MetadataValue.md(
             "\n".join(f"- {count} × {reason}" for reason, count in reasons.items()) or "none"
         ),
     }

@@ -87,3 +87,29 @@ def test_each_partition_of_a_range_run_carries_its_own_figures(tmp_path):
         rows = {r.partition_key: r.asset_materialization.metadata["rows"].value for r in records}
     # one row on the 1st, two on the 2nd, none on the 3rd: never the range's three on each
     assert rows == {"2026-07-01": 1, "2026-07-02": 2, "2026-07-03": 0}
+
+
+@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
+def counted_with_rejects(context: dg.AssetExecutionContext):
+    from walmart_accounting.defs.dead_letters import keep_rejects
+    from walmart_accounting.store.store import Store
+
+    context.add_output_metadata(keep_rejects(context, Store.open(migrate=True), "test", pd.DataFrame(
+        {"record_key": ["PO-9"], "reason": ["bad"], "record": [{}]}), context.partition_key_range.start))
+    return per_partition(context, _frame(), "order_date", describe=lambda part: {"rows": len(part)})
+
+
+def test_a_range_runs_dead_letters_are_labelled_as_the_runs_not_each_partitions(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("WALMART_ACCOUNTING_SECRET_KEY", Fernet.generate_key().decode())
+    io_manager = FrameIOManager(base_dir=str(tmp_path / "frames"))
+    with dg.instance_for_test() as instance:
+        for tags in (range_tags("2026-07-01", "2026-07-02"), None):
+            result = dg.materialize([counted_with_rejects], instance=instance, resources={"io_manager": io_manager},
+                                    **({"tags": tags} if tags else {"partition_key": "2026-07-02"}))
+            assert result.success
+        records = instance.fetch_materializations(dg.AssetKey("counted_with_rejects"), limit=10).records
+    metadata = [set(r.asset_materialization.metadata) for r in records]
+    assert sum("dead_lettered_in_run" in m for m in metadata) == 2  # the range run's two partitions
+    assert sum("dead_lettered" in m for m in metadata) == 1  # the single-partition run: its own figure
