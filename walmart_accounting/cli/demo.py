@@ -156,8 +156,8 @@ def _materialize_window(defs, instance, seller, echo: Echo):
              f"{len(checks) - len(failed)}/{len(checks)} checks passed")
         if not result.success:
             return None
-        for output_name in _document_outputs(defs, job_name):
-            value = result.output_for_node(output_name)
+        for node, output_name in _document_outputs(defs, job_name):
+            value = result.output_for_node(node, output_name)
             frames = list(value.values()) if isinstance(value, dict) else [value]
             documents += [f for f in frames if f is not None and len(f)]
     if failed_checks:
@@ -171,11 +171,14 @@ def _materialize_window(defs, instance, seller, echo: Echo):
     return f"{len(documents)} document frame(s)", frame
 
 
-def _document_outputs(defs, job_name: str) -> list[str]:
-    """The job's document assets (each ledger's group `<ledger>_documents`), whose frames the demo totals."""
+def _document_outputs(defs, job_name: str) -> list[tuple[str, str]]:
+    """(node, output) of the job's document assets (each ledger's group `<ledger>_documents`), whose frames the demo totals."""
     documents = {spec.key.to_user_string() for spec in defs.resolve_all_asset_specs()
                  if (spec.group_name or "").endswith("_documents")}
-    return [name for name in defs.resolve_job_def(job_name).graph.node_dict if name in documents]
+    nodes = defs.resolve_job_def(job_name).graph.node_dict
+    # A multi-asset names its output after the asset; a plain asset's output is "result".
+    return [(name, name if any(o.name == name for o in nodes[name].definition.output_defs) else "result")
+            for name in nodes if name in documents]
 
 
 def _posting_summary(store, server, seller, echo: Echo, cfg, documents) -> bool:

@@ -142,13 +142,14 @@ def dead_letters() -> None:
 @click.option("--status", default="open", show_default=True, type=click.Choice(["open", "redriven", "resolved", "all"]))
 @click.option("--source", default=None, help="Only this source (e.g. walmart_orders, posting:xero).")
 def dead_letters_list(status: str, source: str | None) -> None:
-    """List dead letters: id, source, record key, re-drives, reason."""
+    """List dead letters: id, source, record key, partition, status, re-drives, reason."""
     rows = _open_store().dead_letters(status=None if status == "all" else status, source=source)
     if not rows:
         click.echo("no dead letters")
         return
     for row in rows:
-        click.echo(f"{row.id}\t{row.source}\t{row.record_key}\t{row.status}\tredriven {row.redrive_count}x\t{row.reason}")
+        click.echo(f"{row.id}\t{row.source}\t{row.record_key}\t{row.partition_key or '-'}\t{row.status}\t"
+                   f"redriven {row.redrive_count}x\t{row.reason}")
 
 
 @dead_letters.command("show")
@@ -167,13 +168,29 @@ def dead_letters_show(dead_letter_id: int) -> None:
     }, indent=2))
 
 
+def redrive_command(source: str, record: str, partition_key: str | None) -> str:
+    """The Dagster command that rebuilds (and posts) a dead letter's partition: its source asset and what follows."""
+    if source.startswith("posting:"):
+        asset = (json.loads(record) if record else {}).get("asset")
+        select = f"+{asset}" if asset else None  # the documents, rebuilt with the current mapping, and their posting
+    else:
+        # Multi-asset outputs are selected together with their sibling (the orders a return refers to).
+        select = {"walmart_returns": "walmart_returns*,walmart_returned_orders*",
+                  "walmart_order_refunds": "walmart_order_refunds*,walmart_refunded_orders*"}.get(source, f"{source}*")
+    if select is None or not partition_key:
+        return ""
+    which = f"--partition-range '{partition_key}'" if "..." in partition_key else f"--partition '{partition_key}'"
+    return f"dagster asset materialize -m walmart_accounting.definitions --select '{select}' {which}"
+
+
 @dead_letters.command("retry")
 @click.argument("dead_letter_ids", type=int, nargs=-1, required=True)
 def dead_letters_retry(dead_letter_ids: tuple[int, ...]) -> None:
     """Re-drive dead letters once their cause is fixed (mapping file, ledger setup, source data).
 
-    A posting dead letter is released so the next posting run claims and posts it (exactly once);
-    an ingestion dead letter is picked up again when its partition is next materialized.
+    A posting dead letter is released so that the next run of its partition rebuilds and posts it
+    (exactly once); any dead letter is re-driven by re-running its own partition, and closes (resolved)
+    when its record goes through. The command to run is printed.
     """
     store = _open_store()
     failed = False
@@ -194,13 +211,14 @@ def dead_letters_retry(dead_letter_ids: tuple[int, ...]) -> None:
                 click.echo(f"{dead_letter_id}: {row.record_key} is not dead-lettered in {ledger} any more", err=True)
                 failed = True
                 continue
-            store.mark_redriven(dead_letter_id)
-            click.echo(f"{dead_letter_id}: {row.record_key} released; the next {ledger} posting run for its "
-                       f"partition posts it (rebuilt with the current mapping file)")
+            what = f"{row.record_key} released for {ledger}; rebuilt with the current mapping and posted"
         else:
-            store.mark_redriven(dead_letter_id)
-            click.echo(f"{dead_letter_id}: {row.record_key} from {row.source} will be processed again when "
-                       f"partition {row.partition_key or '(any)'} is next materialized")
+            what = f"{row.record_key} from {row.source} is processed again"
+        store.mark_redriven(dead_letter_id)
+        command = redrive_command(row.source, row.record, row.partition_key)
+        where = f"partition {row.partition_key}" if row.partition_key else "its partition"
+        click.echo(f"{dead_letter_id}: {what} when {where} is next materialized"
+                   + (f":\n    {command}" if command else ""))
     sys.exit(1 if failed else 0)
 
 

@@ -1,24 +1,93 @@
-"""Rejected records go to the store's dead letters, with their reason, from any asset."""
+"""Rejected records go to the store's dead letters, with their reason and own partition, from any asset."""
+
+from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from walmart_accounting.store.store import Store
 
+# Where a record says when it happened: transformed rows, then Walmart's own fields (orders in epoch ms).
+_TIME_FIELDS = ("order_date", "return_date", "refund_date", "orderDate", "returnOrderDate")
+
+
+def record_time(record: Any) -> pd.Timestamp | None:
+    """When a rejected record happened (its order or return time), if it says so; None when it does not."""
+    if not isinstance(record, dict):
+        return None
+    for name in _TIME_FIELDS:
+        value = record.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            numeric = isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit())
+            stamp = pd.Timestamp(int(value), unit="ms") if numeric else pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    for nested in ("order", "rows"):  # a wrapped Walmart order; a rejected document's source rows
+        inner = record.get(nested)
+        found = record_time(inner[0] if isinstance(inner, list) and inner else inner)
+        if found is not None:
+            return found
+    return None
+
+
+def reject_partition(context: dg.AssetExecutionContext | dg.OpExecutionContext, record: Any) -> str | None:
+    """The partition a reject belongs to: the run's own, or in a range run the one holding its record's time.
+
+    Re-running that partition is what re-drives it; when the record gives no time, the whole range is named.
+    """
+    if not context.has_partition_key and not context.has_partition_key_range:
+        return None
+    keys = context.partition_keys
+    if len(keys) == 1:
+        return keys[0]
+    partitions_def = context.assets_def.partitions_def
+    when = record_time(record)
+    if when is not None and isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        key = partitions_def.get_partition_key_for_timestamp(when.timestamp())
+        if key in keys:
+            return key
+    return f"{keys[0]}...{keys[-1]}"
+
 
 def keep_rejects(context: dg.AssetExecutionContext | dg.OpExecutionContext, store: Store, source: str,
-                 rejects: pd.DataFrame, partition_key: str | None) -> dict[str, dg.MetadataValue]:
-    """Store every reject as a dead letter (idempotent per source and record key); metadata for the UI."""
+                 rejects: pd.DataFrame, accepted: Iterable[str] = ()) -> dict[str, dg.MetadataValue]:
+    """Store every reject as a dead letter under its own partition; close those whose record went through now.
+
+    `accepted` are the record keys this run took (a purchase order, a document key): a dead letter of one of
+    them is resolved, whether or not it was re-driven first.
+    """
     for row in rejects.itertuples(index=False):
-        store.dead_letter(source, str(row.record_key), row.record, str(row.reason), partition_key)
+        store.dead_letter(source, str(row.record_key), row.record, str(row.reason), reject_partition(context, row.record))
+    resolved = store.resolve_dead_letters(source, set(accepted) - set(rejects["record_key"].astype(str)))
     if len(rejects):
         context.log.warning(f"{source}: {len(rejects)} record(s) dead-lettered; `walmart-accounting dead-letters list --source {source}`")
+    if resolved:
+        context.log.info(f"{source}: {resolved} dead letter(s) resolved: their records went through this time")
     reasons = rejects["reason"].str.split(";").str[0].value_counts().head(10) if len(rejects) else pd.Series(dtype=int)
     # Shown on every partition of a range run, so say it is the run's figure, not the partition's.
     suffix = "_in_run" if context.has_partition_key_range and len(context.partition_keys) > 1 else ""
     return {
         f"dead_lettered{suffix}": dg.MetadataValue.int(len(rejects)),
+        f"dead_letters_resolved{suffix}": dg.MetadataValue.int(resolved),
         f"dead_letter_reasons{suffix}": dg.MetadataValue.md(
             "\n".join(f"- {count} × {reason}" for reason, count in reasons.items()) or "none"
         ),
     }
+
+
+def accepted_keys(frame: pd.DataFrame, *columns: str) -> set[str]:
+    """The record keys a frame of accepted rows stands for: `a`, `a:b`, `a:b:c`… for its key columns, as rejects name them."""
+    if frame.empty:
+        return set()
+    parts = frame[list(columns)].astype(str)
+    keys: set[str] = set()
+    joined = parts[columns[0]]
+    keys.update(joined)
+    for column in columns[1:]:
+        joined = joined + ":" + parts[column]
+        keys.update(joined)
+    return keys

@@ -59,3 +59,18 @@ def partitions_of(documents: pd.DataFrame | dict[str, pd.DataFrame]) -> dict[str
 def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
     window = context.partition_time_window
     return window.start, window.end
+
+
+def check_per_partition(context: dg.AssetExecutionContext, check_name: str, parts: dict[str | None, pd.DataFrame],
+                        evaluate: Callable[[pd.DataFrame], tuple[bool, dict]]):
+    """One evaluation of a partitioned check per partition of the run, each judged on that partition's frame.
+
+    Dagster's AssetCheckResult can only name a run's single partition; a range run records each partition's
+    own result this way (the asset is a `can_subset` multi-asset, so the check's output is optional).
+    """
+    asset_key = context.assets_def.key
+    for key, frame in parts.items():
+        passed, metadata = evaluate(frame)
+        partition = key if key is not None else (context.partition_key if context.has_partition_key else None)
+        yield dg.AssetCheckEvaluation(asset_key=asset_key, check_name=check_name, passed=bool(passed),
+                                      metadata=metadata, partition=partition)

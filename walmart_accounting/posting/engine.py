@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError, TransportError
 from walmart_accounting.domain.documents import DocumentKind
@@ -96,15 +96,21 @@ class PostingReport:
 class PostingEngine:
     """Posts documents to one ledger so that no retry, re-run or crash posts one twice or loses one."""
 
-    def __init__(self, store: Store, adapter: LedgerAdapter, lease: timedelta = DEFAULT_LEASE):
+    def __init__(self, store: Store, adapter: LedgerAdapter, lease: timedelta = DEFAULT_LEASE, asset: str | None = None):
         self.store = store
         self.adapter = adapter
         self.lease = lease  # how long a claim blocks others before a crashed worker's claim is taken over
         self.ledger = adapter.ledger
         self.source = f"posting:{adapter.ledger}"
+        self.asset = asset  # the posting asset, named in dead letters so a re-drive knows what to re-run
+        self.partitions: Mapping[str, str] = {}
 
-    def post(self, documents: Sequence[LedgerDocument]) -> PostingReport:
-        """Claim, resolve, post and record every document, kind by kind in POSTING_ORDER."""
+    def post(self, documents: Sequence[LedgerDocument], partitions: Mapping[str, str] | None = None) -> PostingReport:
+        """Claim, resolve, post and record every document, kind by kind in POSTING_ORDER.
+
+        `partitions` names each document's partition (document key -> partition key), kept with its dead letter.
+        """
+        self.partitions = partitions or {}
         report = PostingReport(self.ledger)
         by_kind: dict[DocumentKind, list[LedgerDocument]] = {}
         for document in documents:
@@ -112,8 +118,50 @@ class PostingEngine:
                 raise ValueError(f"{document.key} is for {document.ledger}, not {self.ledger}")
             by_kind.setdefault(document.kind, []).append(document)
         for kind in sorted(by_kind, key=POSTING_ORDER.index):
-            report.merge(self._post_kind(by_kind[kind]))
+            batch = by_kind[kind]
+            if kind is DocumentKind.TRANSFER:
+                batch = self._transfers_ready(batch, documents, report)
+            report.merge(self._post_kind(batch))
         return report
+
+    def _transfers_ready(self, transfers: list[LedgerDocument], documents: Sequence[LedgerDocument],
+                         report: PostingReport) -> list[LedgerDocument]:
+        """The transfers whose settlement posted whole; the others are recorded as waiting for it.
+
+        A settlement is booked as a whole: moving the payout to the bank while a payment or the fee bill is
+        not in the ledger leaves the clearing account off by exactly that document.
+        """
+        done = {**report.posted, **report.already_posted, **report.found_in_ledger}
+        unposted: dict[str, list[str]] = {}
+        for document in documents:
+            settlement = document.header.get("settlement_key")
+            if settlement and document.kind is not DocumentKind.TRANSFER and document.key not in done:
+                unposted.setdefault(str(settlement), []).append(document.key)
+        ready = []
+        for transfer in transfers:
+            missing = sorted(unposted.get(str(transfer.header.get("settlement_key")), []))
+            if not missing:
+                ready.append(transfer)
+                continue
+            reason = (f"waiting for {len(missing)} document(s) of settlement {transfer.header.get('settlement_key')} "
+                      f"to post first: {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")
+            claim = self.store.claim_posting(transfer.key, self.ledger, transfer.kind.value, transfer.payload_hash,
+                                             lease=self.lease)
+            if claim.outcome is not ClaimOutcome.CLAIMED:  # posted, in flight elsewhere, dead-lettered: reported as usual
+                ready.append(transfer)
+                continue
+            # An earlier attempt may have reached the ledger (crash, timeout): then it is there, not waiting.
+            found = self.adapter.find_posted([transfer]) if claim.outcome_unknown else {}
+            if transfer.key in found:
+                self.store.record_posted(claim, found[transfer.key], transfer.payload_hash)
+                self.store.audit(transfer.key, "resolve", "found_in_ledger", self.ledger,
+                                 external_id=found[transfer.key], payload_hash=transfer.payload_hash)
+                report.found_in_ledger[transfer.key] = found[transfer.key]
+                continue
+            self.store.record_waiting(claim, reason)
+            self.store.audit(transfer.key, "post", "waiting", self.ledger, detail=reason)
+            report.waiting[transfer.key] = reason
+        return ready
 
     def _post_kind(self, documents: list[LedgerDocument]) -> PostingReport:
         report = PostingReport(self.ledger)
@@ -186,16 +234,20 @@ class PostingEngine:
                 if claim.attempts > 1:  # an earlier attempt may have left a dead letter: it is resolved now
                     self.store.resolve_dead_letter(self.source, document.key)
             elif result.retry_later:
-                self.store.record_failed(claim, result.error or "not postable yet", outcome_unknown=False)
+                self.store.record_waiting(claim, result.error or "not postable yet")
                 self.store.audit(document.key, "post", "waiting", self.ledger, detail=result.error)
                 report.waiting[document.key] = result.error or "not postable yet"
             else:
                 reason = result.error or "rejected by the ledger without a message"
                 self.store.record_dead_lettered(claim, reason)
-                self.store.dead_letter(self.source, document.key, document.as_record(), reason)
+                self.store.dead_letter(self.source, document.key, self._dead_letter_record(document), reason,
+                                       self.partitions.get(document.key))
                 self.store.audit(document.key, "post", "rejected", self.ledger, correlation_id=result.correlation_id,
                                  payload_hash=document.payload_hash, detail=reason)
                 report.dead_lettered[document.key] = reason
+
+    def _dead_letter_record(self, document: LedgerDocument) -> dict:
+        return {**document.as_record(), **({"asset": self.asset} if self.asset else {})}
 
     def _changed(self, document: LedgerDocument, claim: Claim) -> None:
         reason = (f"changed after posting: {document.key} is in {self.ledger} as {claim.external_id} with content "
@@ -207,7 +259,8 @@ class PostingEngine:
             "posted": {"external_id": claim.external_id, "payload_hash": claim.posted_payload_hash,
                        "document": json.loads(posted_version) if posted_version else None},
             "now": {"payload_hash": document.payload_hash, "document": document.as_record()},
-        }, reason)
+            **({"asset": self.asset} if self.asset else {}),
+        }, reason, self.partitions.get(document.key))
         self.store.audit(document.key, "post", "changed_after_posting", self.ledger, external_id=claim.external_id,
                          payload_hash=document.payload_hash, detail=reason)
 

@@ -58,9 +58,10 @@ class PostingStatus:
     IN_FLIGHT = "in_flight"  # claimed; the post may or may not have reached the ledger
     POSTED = "posted"
     FAILED = "failed"  # a known failure that may be retried
+    WAITING = "waiting"  # not postable yet: a document it refers to is not in the ledger yet
     DEAD_LETTERED = "dead_lettered"  # needs a person: rejected, or changed after posting
 
-    ALL = (IN_FLIGHT, POSTED, FAILED, DEAD_LETTERED)
+    ALL = (IN_FLIGHT, POSTED, FAILED, WAITING, DEAD_LETTERED)
 
 
 class Posting(Base):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -221,6 +221,10 @@ class Store:
         """A retryable failure; `outcome_unknown` when the ledger may have applied it (timeout, dropped connection)."""
         self._finish(claim, status=PostingStatus.FAILED, last_error=error, outcome_unknown=1 if outcome_unknown else 0)
 
+    def record_waiting(self, claim: Claim, reason: str) -> None:
+        """Not postable yet (what it refers to is not in the ledger): the next run claims it again."""
+        self._finish(claim, status=PostingStatus.WAITING, last_error=reason, outcome_unknown=0)
+
     def record_dead_lettered(self, claim: Claim, error: str) -> None:
         """A failure that needs a person (rejected by the ledger, or changed after posting)."""
         self._finish(claim, status=PostingStatus.DEAD_LETTERED, last_error=error, outcome_unknown=0)
@@ -319,6 +323,21 @@ class Store:
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
+
+    def resolve_dead_letters(self, source: str, record_keys: Iterable[str]) -> int:
+        """Close the open or re-driven dead letters of `source` whose records went through; how many were closed."""
+        keys = sorted(set(record_keys))
+        closed = 0
+        with self.session() as session:
+            for start in range(0, len(keys), 500):  # bounded IN lists
+                closed += session.execute(
+                    update(DeadLetter)
+                    .where(DeadLetter.source == source, DeadLetter.record_key.in_(keys[start:start + 500]),
+                           DeadLetter.status != DeadLetterStatus.RESOLVED)
+                    .values(status=DeadLetterStatus.RESOLVED, updated_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+        return closed
 
     # -- audit ----------------------------------------------------------------------------------
 

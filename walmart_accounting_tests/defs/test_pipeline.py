@@ -1,5 +1,6 @@
 """End to end through Dagster against the sandboxes: Walmart assets in, ledger documents out, checks green."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -76,7 +77,7 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     checks = _checks(orders)
     assert checks and all(checks.values()), checks
     per_order = "exact" if modes else "xero"
-    invoices = orders.output_for_node(f"{per_order}_sales_invoices")
+    invoices = orders.output_for_node(f"{per_order}_sales_invoices", f"{per_order}_sales_invoices")
     frame = invoices if not isinstance(invoices, dict) else __import__("pandas").concat(invoices.values())
     assert frame["document_key"].nunique() > 100
     # each hour of the range run carries its own figures, never the whole range's
@@ -176,7 +177,7 @@ def test_a_malformed_order_is_dead_lettered_and_its_neighbours_still_invoiced(pi
     assert result.success
     letters = [d for d in Store.open().dead_letters() if d.source == "walmart_orders"]
     assert [d.record_key for d in letters] == [victim] and "quantity" in letters[0].reason.lower()
-    invoiced = set(result.output_for_node("xero_sales_invoices")["source_ids"])
+    invoiced = set(result.output_for_node("xero_sales_invoices", "xero_sales_invoices")["source_ids"])
     assert victim not in invoiced and invoiced, "the other orders of the hour are still invoiced"
 
 
@@ -246,11 +247,23 @@ def test_a_rejected_document_is_dead_lettered_and_posted_after_the_fix_and_a_ret
     xero = sandbox.app.state.xero
     assert all(xero.count_by_reference("invoices", d.record_key) == 0 for d in letters)
 
+    # Each dead letter names its own order's hour, not the start of the day the run covered.
+    hours = {d.record_key: datetime.fromtimestamp(sandbox.app.state.walmart._orders[d.record_key.removeprefix("WM-")]
+                                                  ["orderDate"] / 1000, UTC).strftime("%Y-%m-%d-%H:00") for d in letters}
+    assert {d.record_key: d.partition_key for d in letters} == hours
+
     data["ledgers"]["xero"]["skus"]["items"][sku] = {"account": "4000"}  # fixed
     mapping.write_text(yaml.safe_dump(data))
     retried = CliRunner().invoke(cli, ["dead-letters", "retry", *[str(d.id) for d in letters]])
     assert retried.exit_code == 0, retried.output
-    assert job.execute_in_process(instance=instance, tags=tags).success
+    # Run exactly what the command says, partition by partition: that alone posts them.
+    commands = set(re.findall(r"--select '([^']+)' --partition '([^']+)'", retried.output))
+    assert {partition for _, partition in commands} == set(hours.values()), retried.output
+    everything = defs.resolve_implicit_global_asset_job_def()
+    for select, partition in sorted(commands):
+        selection = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+        assert everything.execute_in_process(instance=instance, asset_selection=list(selection),
+                                             partition_key=partition).success
     assert all(xero.count_by_reference("invoices", d.record_key) == 1 for d in letters)
     assert all(store.posting(d.record_key, "xero").status == "posted" for d in letters)
     assert all(store.get_dead_letter(d.id).status == "resolved" for d in letters)

@@ -50,9 +50,10 @@ class FakeLedger:
         return results
 
 
-def doc(key: str, kind: str = "sales_invoice", amount: int = 1999, related: str | None = None) -> LedgerDocument:
+def doc(key: str, kind: str = "sales_invoice", amount: int = 1999, related: str | None = None,
+        settlement: str | None = None) -> LedgerDocument:
     header = {"ledger": "xero", "document_key": key, "document_kind": kind, "document_date": "2026-10-15",
-              "currency": "USD", "related_key": related}
+              "currency": "USD", "related_key": related, "settlement_key": settlement}
     lines = ({"line_no": 1, "category": "product", "description": "Widget", "account": "4000", "tax_code": "NONE",
               "amount_cents": amount, "tax_cents": 0, "quantity": 1},)
     return LedgerDocument(key=key, kind=kind, ledger="xero", header=header, lines=lines)
@@ -152,6 +153,40 @@ def test_a_payment_waits_for_its_invoice(store):
     PostingEngine(store, ledger).post([doc("WM-11")])
     second = PostingEngine(store, ledger).post([payment])
     assert list(second.posted) == ["WM-SET-20261023-10242026-P-11"]
+
+
+def test_a_settlement_posts_whole_its_transfer_waits_for_its_payments(store):
+    ledger = FakeLedger()
+    settlement = "WM-SET-20261023-10242026"
+    payments = [doc(f"{settlement}-P-{n}", kind="payment", related=f"WM-{n}", settlement=settlement) for n in (11, 12)]
+    transfer = doc(f"{settlement}-XFER", kind="transfer", settlement=settlement)
+    other = doc("WM-SET-20261030-10312026-XFER", kind="transfer", settlement="WM-SET-20261030-10312026")
+    PostingEngine(store, ledger).post([doc("WM-11")])  # WM-12's invoice is not in the ledger yet
+
+    first = PostingEngine(store, ledger).post([*payments, transfer, other])
+    assert set(first.posted) == {payments[0].key, other.key}, "another settlement's transfer is not held up"
+    assert set(first.waiting) == {payments[1].key, transfer.key}
+    assert payments[1].key in first.waiting[transfer.key] and transfer.key not in ledger.creates
+    assert [store.posting(k, "xero").status for k in (payments[1].key, transfer.key)] == ["waiting", "waiting"]
+    assert store.dead_letters() == []
+
+    PostingEngine(store, ledger).post([doc("WM-12")])
+    second = PostingEngine(store, ledger).post([*payments, transfer, other])
+    assert set(second.posted) == {payments[1].key, transfer.key} and not second.waiting
+    assert ledger.creates[transfer.key] == 1
+
+
+def test_a_transfer_that_reached_the_ledger_before_a_crash_is_found_not_held(store):
+    ledger = FakeLedger()
+    settlement = "WM-SET-20261023-10242026"
+    transfer = doc(f"{settlement}-XFER", kind="transfer", settlement=settlement)
+    ledger.drop_after_commit = True
+    PostingEngine(store, ledger).post([transfer])  # created, then the connection dropped: outcome unknown
+    ledger.drop_after_commit = False
+    payment = doc(f"{settlement}-P-13", kind="payment", related="WM-13", settlement=settlement)
+    report = PostingEngine(store, ledger).post([payment, transfer])
+    assert set(report.found_in_ledger) == {transfer.key} and set(report.waiting) == {payment.key}
+    assert ledger.creates[transfer.key] == 1
 
 
 def test_server_errors_leave_the_claim_retryable_and_auth_errors_stop_the_run(store):

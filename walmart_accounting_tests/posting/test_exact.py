@@ -212,15 +212,22 @@ def test_a_crash_after_the_create_is_resolved_by_the_lookup(sandbox, client, sto
     first = PostingEngine(store, adapter).post(ordered)
     assert rule.fired == 1 and len(first.failed) == 1
     (crashed,) = first.failed
-    # only a payment of an invoice that never reached Exact waits for it
-    waiting = {d.key for d in documents if d.header.get("related_key") == crashed} if not path else set()
-    assert set(first.waiting) == waiting
+    # a payment of an invoice that never reached Exact waits for it, and the settlement's transfer waits for both:
+    # a settlement is booked whole
+    settlement = next(d for d in documents if d.key == crashed).header.get("settlement_key")
+    transfers = {d.key for d in documents if d.kind == "transfer" and d.header.get("settlement_key") == settlement}
+    payments = {d.key for d in documents if d.header.get("related_key") == crashed} if not path else set()
+    waiting = payments | transfers
+    assert transfers and set(first.waiting) == waiting
+    assert all("to post first" in first.waiting[key] and crashed in first.waiting[key] for key in transfers)
     assert set(first.posted) == {d.key for d in documents} - {crashed} - waiting
+    assert all(count(sandbox, d) == [0] for d in documents if d.key in transfers), "no transfer before its settlement"
+    assert all(store.posting(key, "exact").status == "waiting" for key in waiting)
 
     second = PostingEngine(store, ExactAdapter(client, load_default_config())).post(ordered)
     assert not second.failed and not second.dead_lettered and not second.waiting
     if path:  # the entry was made before the connection dropped: found by its key, not posted again
-        assert set(second.found_in_ledger) == {crashed} and second.posted == {}
+        assert set(second.found_in_ledger) == {crashed} and set(second.posted) == waiting
     else:  # only the customer was made: the lookup finds nothing, the document posts, the customer is reused
         assert second.found_in_ledger == {} and set(second.posted) == {crashed} | waiting
     state = exact_state(sandbox)
@@ -243,8 +250,10 @@ def test_an_unknown_gl_account_is_dead_lettered_and_the_rest_posts(sandbox, clie
     assert "G/L account 9999 (line 1)" in reason and "does not exist in Exact" in reason
     assert exact_state(sandbox).count_by_your_ref("SalesEntries", bad.key) == 0
     its_payment = next(d.key for d in documents if d.header.get("related_key") == bad.key)
-    assert set(report.waiting) == {its_payment}  # waits for the invoice, is not rejected
-    others = {d.key for d in documents} - {bad.key, its_payment}
+    transfer = next(d.key for d in documents if d.kind == "transfer"
+                    and d.header["settlement_key"] == bad.header["settlement_key"])
+    assert set(report.waiting) == {its_payment, transfer}  # wait for the invoice, are not rejected
+    others = {d.key for d in documents} - {bad.key, its_payment, transfer}
     assert set(report.posted) == others
     assert [(dl.record_key, dl.source) for dl in store.dead_letters()] == [(bad.key, "posting:exact")]
 

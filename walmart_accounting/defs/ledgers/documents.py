@@ -1,11 +1,13 @@
 """Document assets of one ledger: Walmart frames become its invoices, credit notes and settlement documents."""
 
 
+from typing import Callable
+
 import dagster as dg
 import pandas as pd
 
 from walmart_accounting.defs.dead_letters import keep_rejects
-from walmart_accounting.defs.frames import column_schema, combined, per_partition
+from walmart_accounting.defs.frames import check_per_partition, column_schema, combined, partitions_of, per_partition
 from walmart_accounting.defs.resources import MappingResource, StoreResource
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
@@ -29,11 +31,11 @@ _FACILITATOR_DESCRIPTION = ("The facilitator-tax account nets to zero for the se
                             "equals what Walmart withheld, and the mapping's state list agrees with the settlement.")
 
 
-def _finish(context, store: StoreResource, source: str, result: docs.DocumentResult, partition_key: str | None,
+def _finish(context, store: StoreResource, source: str, result: docs.DocumentResult,
             config: MappingConfig, ledger: str) -> tuple[pd.DataFrame, dict]:
     converted = docs.convert_currency(result.documents, config, ledger, None)
     rejects = pd.concat([result.rejects, converted.rejects], ignore_index=True)
-    meta = keep_rejects(context, store.get(), source, rejects, partition_key)
+    meta = keep_rejects(context, store.get(), source, rejects, set(converted.documents["document_key"]))
     return converted.documents, meta
 
 
@@ -47,14 +49,6 @@ def _figures(frame: pd.DataFrame) -> dict:
         "by_kind": dg.MetadataValue.md(
             totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
     }
-
-
-def _differences_check(name: str, differences: pd.DataFrame, documents: pd.DataFrame) -> dg.AssetCheckResult:
-    table = differences.head(20).to_markdown(index=False) if len(differences) else "none"
-    return dg.AssetCheckResult(
-        check_name=name, passed=differences.empty,
-        metadata={"documents_checked": int(documents["document_key"].nunique()), "differences": dg.MetadataValue.md(table)},
-    )
 
 
 def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str, time_column: str) -> pd.Series:
@@ -90,26 +84,46 @@ def _settlement_results(ties_out: str, frame: pd.DataFrame, rows: pd.DataFrame, 
         "unmapped": dg.MetadataValue.md(parked.head(25).to_markdown(index=False) if len(parked) else "none")})
 
 
+def _range_document_asset(ledger: str, name: str, partitions_def: dg.PartitionsDefinition, ins: dict, description: str,
+                          check: dg.AssetCheckSpec):
+    """A document asset over a range of time partitions, its check recorded per partition."""
+    return dg.multi_asset(
+        name=name, outs={name: dg.AssetOut(description=description, group_name=f"{ledger}_documents", kinds={"pandas"},
+                                           metadata=column_schema(DocumentLine))},
+        ins=ins, partitions_def=partitions_def, backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=[check], can_subset=True,
+    )
+
+
+def _differences(name: str, differences: pd.DataFrame) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
+    """A partition's part of a range run's differences, as a check result (passed, metadata)."""
+    def evaluate(frame: pd.DataFrame) -> tuple[bool, dict]:
+        keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+        mine = differences[differences["document_key"].isin(keys)]
+        return mine.empty, {"documents_checked": len(keys), "differences": dg.MetadataValue.md(
+            mine.head(20).to_markdown(index=False) if len(mine) else "none")}
+    return evaluate
+
+
 def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
     """One invoice per fully shipped purchase order of the hour (per_order mode)."""
     name = f"{ledger}_sales_invoices"
 
-    @dg.asset(
-        name=name, partitions_def=partitions.order_hours, backfill_policy=dg.BackfillPolicy.single_run(),
-        ins={"orders": dg.AssetIn(walmart.order_lines_key)}, group_name=f"{ledger}_documents", kinds={"pandas"},
-        metadata=column_schema(DocumentLine),
-        description=f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
-        check_specs=[dg.AssetCheckSpec("invoices_match_walmart", asset=name,
-                                       description="Each invoice equals its purchase order's Walmart charges to the cent.")],
+    @_range_document_asset(
+        ledger, name, partitions.order_hours, {"orders": dg.AssetIn(walmart.order_lines_key)},
+        f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
+        dg.AssetCheckSpec("invoices_match_walmart", asset=name, partitions_def=partitions.order_hours,
+                          description="Each invoice equals its purchase order's Walmart charges to the cent."),
     )
     def sales_invoices(context: dg.AssetExecutionContext, orders, mapping: MappingResource, store: StoreResource):
         lines = combined(orders)
         config = mapping.load()
-        frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger),
-                              context.partition_key_range.start, config, ledger)
-        yield dg.Output(per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date"),
-                                      describe=_figures), metadata=meta)
-        yield _differences_check("invoices_match_walmart", invoice_differences(frame, lines), frame)
+        frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger), config, ledger)
+        out = per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date"),
+                            describe=_figures)
+        yield dg.Output(out, name, metadata=meta)
+        yield from check_per_partition(context, "invoices_match_walmart", partitions_of(out),
+                                       _differences(name, invoice_differences(frame, lines)))
 
     return sales_invoices
 
@@ -118,13 +132,12 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
     """One credit note per refunded return of the day, linked to its invoice (per_order mode)."""
     name = f"{ledger}_credit_notes"
 
-    @dg.asset(
-        name=name, partitions_def=partitions.days, backfill_policy=dg.BackfillPolicy.single_run(),
-        ins={"returns": dg.AssetIn(walmart.return_lines_key), "returned_orders": dg.AssetIn(walmart.returned_orders_key)},
-        group_name=f"{ledger}_documents", kinds={"pandas"}, metadata=column_schema(DocumentLine),
-        description=f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
-        check_specs=[dg.AssetCheckSpec("credit_notes_match_refunds", asset=name,
-                                       description="Each credit note equals what Walmart refunded on its return.")],
+    @_range_document_asset(
+        ledger, name, partitions.days,
+        {"returns": dg.AssetIn(walmart.return_lines_key), "returned_orders": dg.AssetIn(walmart.returned_orders_key)},
+        f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
+        dg.AssetCheckSpec("credit_notes_match_refunds", asset=name, partitions_def=partitions.days,
+                          description="Each credit note equals what Walmart refunded on its return."),
     )
     def credit_notes(context: dg.AssetExecutionContext, returns, returned_orders, mapping: MappingResource,
                      store: StoreResource):
@@ -132,10 +145,12 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
         config = mapping.load()
         # Refunds issued on the order, with no return, are credited by the settlement that pays them.
         result = docs.credit_notes(return_lines, None, order_lines, config, ledger)
-        frame, meta = _finish(context, store, name, result, context.partition_key_range.start, config, ledger)
-        yield dg.Output(per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date"),
-                                      describe=_figures), metadata=meta)
-        yield _differences_check("credit_notes_match_refunds", credit_note_differences(frame, return_lines), frame)
+        frame, meta = _finish(context, store, name, result, config, ledger)
+        out = per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date"),
+                            describe=_figures)
+        yield dg.Output(out, name, metadata=meta)
+        yield from check_per_partition(context, "credit_notes_match_refunds", partitions_of(out),
+                                       _differences(name, credit_note_differences(frame, return_lines)))
 
     return credit_notes
 
@@ -159,7 +174,7 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
                              refunded_orders: pd.DataFrame, mapping: MappingResource, store: StoreResource):
         config = mapping.load()
         result = docs.settlement_documents(rows, config, ledger, order_refunds, refunded_orders)
-        frame, meta = _finish(context, store, name, result, context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, name, result, config, ledger)
         yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
         yield from _settlement_results("settlement_ties_out", frame, rows, config)
 
@@ -181,8 +196,7 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
     def settlement_summary(context: dg.AssetExecutionContext, rows: pd.DataFrame, mapping: MappingResource,
                            store: StoreResource):
         config = mapping.load()
-        frame, meta = _finish(context, store, name, docs.settlement_summary(rows, config, ledger),
-                              context.partition_key, config, ledger)
+        frame, meta = _finish(context, store, name, docs.settlement_summary(rows, config, ledger), config, ledger)
         yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
         yield from _settlement_results("summary_ties_out", frame, rows, config)
 

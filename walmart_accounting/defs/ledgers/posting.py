@@ -1,11 +1,12 @@
 """Posting assets: a ledger's documents go through the exactly-once engine; the materialization reports what happened."""
 
+from typing import Callable
 
 import dagster as dg
 import pandas as pd
 
 from walmart_accounting.connectors.errors import AuthError, ForbiddenError
-from walmart_accounting.defs.frames import combined, partitions_of
+from walmart_accounting.defs.frames import check_per_partition, combined, partitions_of
 from walmart_accounting.defs.ledgers.resources import LedgerResource
 from walmart_accounting.posting.documents import documents_from_frame
 from walmart_accounting.posting.engine import PostingEngine, PostingReport
@@ -30,44 +31,76 @@ def report_metadata(report: PostingReport, api_calls: int | None = None) -> dict
     }
 
 
+def _posted_whole(report: PostingReport) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
+    """A partition's posting check: every one of its documents is in the ledger, or the documents that are not, and why."""
+    def evaluate(frame: pd.DataFrame) -> tuple[bool, dict]:
+        keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+        mine = report.only(keys)
+        problems = {**mine.dead_lettered, **mine.failed, **mine.waiting,
+                    **{k: "changed after posting; amend it in the ledger" for k in mine.changed_after_posting},
+                    **{k: "being posted by another run" for k in mine.in_flight_elsewhere}}
+        counts = mine.counts()
+        return not problems, {
+            "documents": len(keys), **{name: counts[name] for name in ("waiting", "failed", "dead_lettered")},
+            "not_posted": dg.MetadataValue.md(
+                "\n".join(f"- {k}: {v}" for k, v in sorted(problems.items())[:25]) or "none")}
+    return evaluate
+
+
 def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, description: str) -> dg.AssetsDefinition:
     """`<ledger>_posted_<name>`: posts the frame of `documents`, partitioned like it, through the ledger's resource."""
     time_based = isinstance(documents.partitions_def, dg.TimeWindowPartitionsDefinition)
+    asset_name = f"{ledger}_posted_{name}"
 
-    @dg.asset(
-        name=f"{ledger}_posted_{name}",
+    @dg.multi_asset(
+        name=asset_name,
+        specs=[dg.AssetSpec(asset_name, deps=[documents.key], group_name=f"{ledger}_posting", kinds={ledger},
+                            description=description)],
         ins={"documents": dg.AssetIn(documents.key)},
         partitions_def=documents.partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if time_based else None,
-        group_name=f"{ledger}_posting",
-        kinds={ledger},
+        check_specs=[dg.AssetCheckSpec(
+            "all_documents_posted", asset=asset_name, partitions_def=documents.partitions_def,
+            description="Every document of the partition is in the ledger; a document waiting for another "
+                        "(a payment for its invoice, a transfer for its settlement), failed or dead-lettered "
+                        "fails the check and is named.")],
+        can_subset=True,  # the check's output is optional: a range run records it once per partition
         pool=f"{ledger}_api",
         retry_policy=RETRY,
         op_tags={LEDGER_TAG: ledger},
         # The ledger's resource is bound under the ledger's name; the asset is the same for every ledger.
         required_resource_keys={"mapping", "store", ledger},
-        description=description,
     )
-    def posted(context: dg.AssetExecutionContext, documents) -> dg.MaterializeResult:
+    def posted(context: dg.AssetExecutionContext, documents):
         resource: LedgerResource = getattr(context.resources, ledger)
         store = context.resources.store.get()
         client = resource.client(store)
         parts = partitions_of(documents)
+        where = {str(k): key for key, frame in parts.items() if key is not None and frame is not None
+                 for k in frame["document_key"].unique()}
+        if None in parts and context.has_partition_key:
+            where = {str(k): context.partition_key for k in parts[None]["document_key"].unique()}
         try:
             # One pass over the whole range (batches stay full), then each partition is told its own outcome.
-            report = PostingEngine(store, resource.adapter(client, context.resources.mapping.load())).post(
-                documents_from_frame(combined(documents)))
+            engine = PostingEngine(store, resource.adapter(client, context.resources.mapping.load()), asset=asset_name)
+            report = engine.post(documents_from_frame(combined(documents)), partitions=where)
         except (AuthError, ForbiddenError) as exc:
             # Retrying cannot fix credentials or consent; say what to do instead.
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         if report.failed:
             context.log.warning(f"{len(report.failed)} document(s) failed with an unknown or transient outcome; "
                                 "the next run resolves them in the ledger before posting again")
+        if report.waiting:
+            context.log.warning(f"{len(report.waiting)} document(s) wait for documents they refer to; they post "
+                                "when those are in the ledger (the all_documents_posted check names them)")
         if None in parts:
-            return dg.MaterializeResult(metadata=report_metadata(report, client.calls))
-        for key, frame in parts.items():
-            keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
-            context.add_asset_metadata(report_metadata(report.only(keys)), partition_key=key)
-        return dg.MaterializeResult(metadata={"api_calls_in_run": dg.MetadataValue.int(client.calls)})
+            yield dg.MaterializeResult(asset_key=asset_name, metadata=report_metadata(report, client.calls))
+        else:
+            for key, frame in parts.items():
+                keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+                context.add_asset_metadata(report_metadata(report.only(keys)), asset_key=asset_name, partition_key=key)
+            yield dg.MaterializeResult(asset_key=asset_name,
+                                       metadata={"api_calls_in_run": dg.MetadataValue.int(client.calls)})
+        yield from check_per_partition(context, "all_documents_posted", parts, _posted_whole(report))
 
     return posted

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pandas as pd
 
-from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.dead_letters import accepted_keys, keep_rejects
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
@@ -91,7 +91,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         # Refunds are read where Walmart pays them (walmart_order_refunds, per settlement), not here: a refund
         # usually comes after the hour its order was fetched in.
         valid = _in_window(lines.valid, "order_date", start, end)
-        meta = keep_rejects(context, store.get(), "walmart_orders", lines.rejects, context.partition_key_range.start)
+        meta = keep_rejects(context, store.get(), "walmart_orders", lines.rejects,
+                            accepted_keys(valid, "purchase_order_id", "line_number"))
         if mapping.load().acknowledge_orders:
             # Captured and validated: tell Walmart the seller has the order (only lines still Created need it).
             created = sorted(valid.loc[valid["status"] == "Created", "purchase_order_id"].unique())
@@ -123,7 +124,9 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         orders = [client.get_order(po) for po in sorted(valid["purchase_order_id"].unique())]
         lines, _ = order_frames([o for o in orders if o])
         rejects = pd.concat([returns.rejects, lines.rejects], ignore_index=True)
-        meta = keep_rejects(context, store.get(), "walmart_returns", rejects, context.partition_key_range.start)
+        meta = keep_rejects(context, store.get(), "walmart_returns", rejects,
+                            accepted_keys(valid, "return_order_id", "return_line_number")
+                            | accepted_keys(lines.valid, "purchase_order_id", "line_number"))
         returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
                                      on="purchase_order_id")
         yield dg.Output(per_partition(context, valid, "return_date", describe=_returns_figures, output_name="walmart_returns"),
@@ -150,7 +153,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         returns = return_frame(list(client.iter_returns(created_start=_report_day(report_date) - RETURN_LOOKBACK)))
         # Refunds no return explains are read from their orders downstream (walmart_order_refunds).
         frame = settlement_frame(report_date, rows, return_order_map(None, returns.valid))
-        meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects, report_date)
+        meta = keep_rejects(context, store.get(), "walmart_settlements", frame.rejects,
+                            accepted_keys(frame.valid, "report_date", "row_number"))
         is_summary = frame.valid["transaction_type"] == "PaymentSummary"
         payout = int(frame.valid.loc[is_summary, "amount_cents"].sum())
         rows_total = int(frame.valid.loc[~is_summary, "amount_cents"].sum())
@@ -185,7 +189,9 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         orders = [client.get_order(po) for po in refunds_without_return(rows)]
         lines, refunds = order_frames([o for o in orders if o])
         rejects = pd.concat([lines.rejects, refunds.rejects], ignore_index=True)
-        meta = keep_rejects(context, store.get(), "walmart_order_refunds", rejects, context.partition_key)
+        meta = keep_rejects(context, store.get(), "walmart_order_refunds", rejects,
+                            accepted_keys(lines.valid, "purchase_order_id", "line_number")
+                            | accepted_keys(refunds.valid, "purchase_order_id", "line_number", "refund_id"))
         settled = settled_order_refunds(refunds.valid, rows)
         refunded = lines.valid[lines.valid["purchase_order_id"].isin(settled["purchase_order_id"])].reset_index(drop=True)
         yield dg.Output(settled, "walmart_order_refunds", metadata={"refunds": len(settled), **meta})
@@ -202,7 +208,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
     def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
         start, _ = window_of(context)
         snapshot: Validated = inventory_frame(start.date(), list(walmart.client().iter_inventories()))
-        meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects, context.partition_key)
+        meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects,
+                            accepted_keys(snapshot.valid, "sku", "ship_node"))
         context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), **meta})
         return snapshot.valid
 
