@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import threading
@@ -10,7 +11,7 @@ from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 from walmart_accounting.connectors import exact, walmart, xero
-from walmart_accounting.connectors.errors import ApiError
+from walmart_accounting.connectors.errors import ApiError, TransportError
 from walmart_accounting.defs.ledgers.resources import ExactResource, XeroResource
 from walmart_accounting.defs.resources import WalmartResource
 from walmart_accounting.store.store import Store
@@ -38,7 +39,14 @@ class CallbackCatcher:
             def log_message(self, *args):  # the query holds the code: keep it out of the console
                 return
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self.server = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise ApiError("connect", f"port {port} for the OAuth redirect (http://localhost:{port}/callback) is "
+                           f"taken by another program (a sandbox started with --port {port}?); stop it, or run "
+                           "`connect --port N` with a free port that your app's redirect URI names") from None
         self.port = self.server.server_address[1]
         self.redirect_uri = f"http://localhost:{self.port}/callback"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -104,6 +112,8 @@ def ping_all(store: Store, echo: Callable[[str], None]) -> bool:
         checked += 1
         try:
             client = xero_client_from_env(store)
+            # A still-valid access token would hide a wrong client secret: refresh once, which needs the secret.
+            client.tokens.access_token(rejected=client.tokens.access_token())
             tenants = client.connections()
             tenant = client.tenant_id
             names = {t.get("tenantId"): t.get("tenantName") for t in tenants}
@@ -130,6 +140,12 @@ def ping_all(store: Store, echo: Callable[[str], None]) -> bool:
 
 def _hint(api: str, exc: ApiError) -> str:
     text = str(exc).lower()
+    if "not connected" in text:
+        return ""  # never consented: the message already says to run `connect`
+    if isinstance(exc, TransportError):
+        url = os.environ.get(f"{api.upper()}_BASE_URL")
+        return (f"\n  hint: nothing answered at {url or 'the default host'}: check {api.upper()}_BASE_URL"
+                + ("" if url else " (unset)") + " and the network")
     if exc.status == 401 or "invalid_client" in text or "unauthorized" in text:
         return f"\n  hint: check {api.upper()}_CLIENT_ID / {api.upper()}_CLIENT_SECRET, or reconnect (`walmart-accounting connect {api}`)"
     if "invalid_grant" in text or "old refresh token" in text or "not connected" in text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -102,7 +103,9 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
         step.ok()
 
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        # Its own Dagster storage beside its store: `make dev` then shows only runs its own sandboxes saw.
+        shutil.rmtree(demo_db.parent / "dagster", ignore_errors=True)
+        instance = dg.DagsterInstance.local_temp(tempdir=str(demo_db.parent.resolve() / "dagster"))
         # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
         outcome = _materialize_window(defs, instance, seller, echo)

@@ -247,7 +247,8 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option("--port", default=8765, show_default=True, type=int)
+# Not 8765: that is the OAuth redirect port `connect` listens on while a sandbox runs.
+@click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic seller.")
 @click.option("--seller-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
@@ -281,6 +282,7 @@ def sandbox_serve(port: int, host: str, seed: int, seller_data: Path | None) -> 
 def dev(dagster_args: tuple[str, ...]) -> None:
     """Start `dagster dev` on this code location; with no Walmart credentials set, on in-process sandboxes."""
     import os
+    import shutil
     import subprocess
 
     env = dict(os.environ)
@@ -296,17 +298,24 @@ def dev(dagster_args: tuple[str, ...]) -> None:
         server = SandboxServer().start()
         env.update(server.env())
         os.environ.update(server.env())
-        # The sandboxes start empty, so the integration store starts empty too, and is connected to them.
-        dev_db = state_dir() / "dev" / "walmart_accounting.sqlite"
-        dev_db.parent.mkdir(parents=True, exist_ok=True)
-        dev_db.unlink(missing_ok=True)
-        env["WALMART_ACCOUNTING_DB_URL"] = os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{Path(dev_db).resolve()}"
+        # The sandboxes start empty, so Dagster's storage and the integration store start empty too: runs and
+        # postings in the UI are always ones these sandboxes saw (never the demo's or an earlier session's).
+        home = Path(os.environ.get("DAGSTER_HOME") or state_dir()).resolve() / "sandbox"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        settings = Path(os.environ.get("DAGSTER_HOME") or "") / "dagster.yaml"
+        shutil.copy(settings if settings.is_file() else Path(__file__).parents[2] / "dagster.yaml", home / "dagster.yaml")
+        env["DAGSTER_HOME"] = str(home)
+        dev_db = home / "walmart_accounting.sqlite"
+        env["WALMART_ACCOUNTING_DB_URL"] = os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{dev_db}"
         store = Store.open(migrate=True)
         for client in (xero_client_from_env(store), exact_client_from_env(store)):
             connect_flow(client, 0, lambda url: requests.get(url, timeout=30).raise_for_status(), timeout_s=30)
         # The sandbox seller trades in a window before today; the partitions start on its first day.
         env["WALMART_ACCOUNTING_START_DATE"] = server.app.state.walmart.seller.start.isoformat()
         click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there, ledgers connected", err=True)
+        click.echo("for walmart-accounting commands in another shell (dead-letters, audit), run first:\n"
+                   f"    export DAGSTER_HOME={home} WALMART_ACCOUNTING_DB_URL={env['WALMART_ACCOUNTING_DB_URL']}", err=True)
     else:
         from walmart_accounting.store.migrate import upgrade
 

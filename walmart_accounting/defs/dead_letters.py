@@ -1,11 +1,13 @@
 """Rejected records go to the store's dead letters, with their reason and own partition, from any asset."""
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from walmart_accounting.store.db import DB_URL_ENV_VAR, redacted
 from walmart_accounting.store.store import Store
 
 # Where a record says when it happened: transformed rows, then Walmart's own fields (orders in epoch ms).
@@ -53,6 +55,12 @@ def reject_partition(context: dg.AssetExecutionContext | dg.OpExecutionContext, 
     return f"{keys[0]}...{keys[-1]}"
 
 
+def _cli_prefix() -> str:
+    """The store this run writes to, for a CLI hint that finds the same dead letters (password redacted)."""
+    url = os.environ.get(DB_URL_ENV_VAR)
+    return f"{DB_URL_ENV_VAR}='{redacted(url)}' " if url else ""
+
+
 def keep_rejects(context: dg.AssetExecutionContext | dg.OpExecutionContext, store: Store, source: str,
                  rejects: pd.DataFrame, accepted: Iterable[str] = ()) -> dict[str, dg.MetadataValue]:
     """Store every reject as a dead letter under its own partition; close those whose record went through now.
@@ -64,7 +72,8 @@ def keep_rejects(context: dg.AssetExecutionContext | dg.OpExecutionContext, stor
         store.dead_letter(source, str(row.record_key), row.record, str(row.reason), reject_partition(context, row.record))
     resolved = store.resolve_dead_letters(source, set(accepted) - set(rejects["record_key"].astype(str)))
     if len(rejects):
-        context.log.warning(f"{source}: {len(rejects)} record(s) dead-lettered; `walmart-accounting dead-letters list --source {source}`")
+        context.log.warning(f"{source}: {len(rejects)} record(s) dead-lettered; `{_cli_prefix()}walmart-accounting "
+                            f"dead-letters list --source {source}`")
     if resolved:
         context.log.info(f"{source}: {resolved} dead letter(s) resolved: their records went through this time")
     reasons = rejects["reason"].str.split(";").str[0].value_counts().head(10) if len(rejects) else pd.Series(dtype=int)

@@ -53,3 +53,32 @@ def test_consent_with_a_forged_state_is_refused(sandbox_env):
 
     with pytest.raises(ApiError, match="state does not match"):
         connect_flow(client, 0, tamper, timeout_s=10)
+
+
+def test_connect_on_a_taken_port_says_so_instead_of_a_traceback(sandbox_env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ApiError, match=f"port {port} for the OAuth redirect .* taken by another program"):
+            connect_flow(xero_client_from_env(MemoryTokenStore()), port, lambda url: None, timeout_s=1)
+
+
+def test_ping_names_a_dead_host_a_store_never_connected_and_a_wrong_secret_behind_a_valid_token(sandbox_env, monkeypatch):
+    import socket
+
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{spare.getsockname()[1]}/walmart"
+    monkeypatch.setenv("WALMART_BASE_URL", dead)  # nothing listens there
+    healthy, text = _ping(MemoryTokenStore())
+    assert not healthy and f"nothing answered at {dead}" in text and "WALMART_BASE_URL" in text
+    assert "xero: FAILED" in text and "connect xero" in text and "revoked" not in text  # never connected
+
+    store = MemoryTokenStore()
+    connect_flow(xero_client_from_env(store), 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
+    monkeypatch.setenv("XERO_CLIENT_SECRET", "not-the-secret")  # the access token is still valid
+    healthy, text = _ping(store)
+    assert "xero: FAILED" in text and "XERO_CLIENT_SECRET" in text and "not-the-secret" not in text

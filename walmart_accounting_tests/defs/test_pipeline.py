@@ -96,7 +96,8 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
         instance=instance, tags=range_tags(first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")))
     assert returns.success
     checks = _checks(returns)
-    assert checks == {f"{per_order}_credit_notes.credit_notes_match_refunds": True}, checks
+    assert checks == {f"{per_order}_credit_notes.credit_notes_match_refunds": True,
+                      f"{per_order}_posted_credit_notes.all_documents_posted": True}, checks
 
     report_dates = sorted(s.report_date for s in seller.settlements)
     instance.add_dynamic_partitions("walmart_settlement_reports", report_dates)
@@ -108,7 +109,10 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
         # each check is recorded on its settlement's partition and names the settlement and its period
         evaluations = run.get_asset_check_evaluations()
         assert {e.partition for e in evaluations} == {report_date}
-        assert all({"settlement", "period", "report_date"} <= set(e.metadata) for e in evaluations)
+        assert all({"settlement", "period", "report_date"} <= set(e.metadata) for e in evaluations
+                   if "_posted_" not in e.asset_key.to_user_string())
+        assert {e.asset_key.to_user_string() for e in evaluations if e.check_name == "all_documents_posted"} == {
+            "xero_posted_settlement", "exact_posted_settlement"}
     assert Store.open().dead_letters() == []
     _assert_books_tie_out(sandbox, seller)
 
