@@ -105,6 +105,7 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         # Its own Dagster storage beside its store: `make dev` then shows only runs its own sandboxes saw.
         shutil.rmtree(demo_db.parent / "dagster", ignore_errors=True)
+        (demo_db.parent / "dagster").mkdir(parents=True)
         instance = dg.DagsterInstance.local_temp(tempdir=str(demo_db.parent.resolve() / "dagster"))
         # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
