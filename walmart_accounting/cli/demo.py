@@ -104,9 +104,11 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
 
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         # Its own Dagster storage beside its store: `make dev` then shows only runs its own sandboxes saw.
-        shutil.rmtree(demo_db.parent / "dagster", ignore_errors=True)
-        (demo_db.parent / "dagster").mkdir(parents=True)
-        instance = dg.DagsterInstance.local_temp(tempdir=str(demo_db.parent.resolve() / "dagster"))
+        dagster_dir = (demo_db.parent / "dagster").resolve()
+        shutil.rmtree(dagster_dir, ignore_errors=True)
+        dagster_dir.mkdir(parents=True)
+        (dagster_dir / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # Dagster's default storage
+        instance = dg.DagsterInstance.local_temp(tempdir=str(dagster_dir))
         # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
         outcome = _materialize_window(defs, instance, seller, echo)

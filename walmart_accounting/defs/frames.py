@@ -71,6 +71,17 @@ def check_per_partition(context: dg.AssetExecutionContext, check_name: str, part
     asset_key = context.assets_def.key
     for key, frame in parts.items():
         passed, metadata = evaluate(frame)
-        partition = key if key is not None else (context.partition_key if context.has_partition_key else None)
         yield dg.AssetCheckEvaluation(asset_key=asset_key, check_name=check_name, passed=bool(passed),
-                                      metadata=metadata, partition=partition)
+                                      metadata=metadata, partition=partition_label(context, key))
+
+
+def partition_label(context: dg.AssetExecutionContext, key: str | None) -> str | None:
+    """A key of `partitions_of`, with None (a one-partition run) turned into the run's own partition."""
+    if key is not None:
+        return key
+    return context.partition_key if context.has_partition_key else None
+
+
+def document_keys(frame: pd.DataFrame | None) -> set[str]:
+    """The document keys of a (possibly empty or missing) partition's document frame."""
+    return set(frame["document_key"].astype(str)) if frame is not None and len(frame) else set()

@@ -153,10 +153,7 @@ class PostingEngine:
             # An earlier attempt may have reached the ledger (crash, timeout): then it is there, not waiting.
             found = self.adapter.find_posted([transfer]) if claim.outcome_unknown else {}
             if transfer.key in found:
-                self.store.record_posted(claim, found[transfer.key], transfer.payload_hash)
-                self.store.audit(transfer.key, "resolve", "found_in_ledger", self.ledger,
-                                 external_id=found[transfer.key], payload_hash=transfer.payload_hash)
-                report.found_in_ledger[transfer.key] = found[transfer.key]
+                self._found(transfer, claim, found[transfer.key], report)
                 continue
             self.store.record_waiting(claim, reason)
             self.store.audit(transfer.key, "post", "waiting", self.ledger, detail=reason)
@@ -186,10 +183,7 @@ class PostingEngine:
             found = self.adapter.find_posted([d for d, _ in unknown])
             for document, claim in unknown:
                 if document.key in found:
-                    self.store.record_posted(claim, found[document.key], document.payload_hash)
-                    self.store.audit(document.key, "resolve", "found_in_ledger", self.ledger,
-                                     external_id=found[document.key], payload_hash=document.payload_hash)
-                    report.found_in_ledger[document.key] = found[document.key]
+                    self._found(document, claim, found[document.key], report)
             claimed = [(d, c) for d, c in claimed if d.key not in report.found_in_ledger]
         size = max(1, self.adapter.batch_size)
         for start in range(0, len(claimed), size):
@@ -245,6 +239,13 @@ class PostingEngine:
                 self.store.audit(document.key, "post", "rejected", self.ledger, correlation_id=result.correlation_id,
                                  payload_hash=document.payload_hash, detail=reason)
                 report.dead_lettered[document.key] = reason
+
+    def _found(self, document: LedgerDocument, claim: Claim, external_id: str, report: PostingReport) -> None:
+        """An earlier attempt did reach the ledger: record it as posted, never post it again."""
+        self.store.record_posted(claim, external_id, document.payload_hash)
+        self.store.audit(document.key, "resolve", "found_in_ledger", self.ledger, external_id=external_id,
+                         payload_hash=document.payload_hash)
+        report.found_in_ledger[document.key] = external_id
 
     def _dead_letter_record(self, document: LedgerDocument) -> dict:
         return {**document.as_record(), **({"asset": self.asset} if self.asset else {})}

@@ -7,7 +7,14 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.defs.dead_letters import keep_rejects
-from walmart_accounting.defs.frames import check_per_partition, column_schema, combined, partitions_of, per_partition
+from walmart_accounting.defs.frames import (
+    check_per_partition,
+    column_schema,
+    combined,
+    document_keys,
+    partitions_of,
+    per_partition,
+)
 from walmart_accounting.defs.resources import MappingResource, StoreResource
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
@@ -95,10 +102,10 @@ def _range_document_asset(ledger: str, name: str, partitions_def: dg.PartitionsD
     )
 
 
-def _differences(name: str, differences: pd.DataFrame) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
+def _differences(differences: pd.DataFrame) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
     """A partition's part of a range run's differences, as a check result (passed, metadata)."""
     def evaluate(frame: pd.DataFrame) -> tuple[bool, dict]:
-        keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+        keys = document_keys(frame)
         mine = differences[differences["document_key"].isin(keys)]
         return mine.empty, {"documents_checked": len(keys), "differences": dg.MetadataValue.md(
             mine.head(20).to_markdown(index=False) if len(mine) else "none")}
@@ -123,7 +130,7 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
                             describe=_figures)
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "invoices_match_walmart", partitions_of(out),
-                                       _differences(name, invoice_differences(frame, lines)))
+                                       _differences(invoice_differences(frame, lines)))
 
     return sales_invoices
 
@@ -150,7 +157,7 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
                             describe=_figures)
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "credit_notes_match_refunds", partitions_of(out),
-                                       _differences(name, credit_note_differences(frame, return_lines)))
+                                       _differences(credit_note_differences(frame, return_lines)))
 
     return credit_notes
 

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.connectors.errors import AuthError, ForbiddenError
-from walmart_accounting.defs.frames import check_per_partition, combined, partitions_of
+from walmart_accounting.defs.frames import check_per_partition, combined, document_keys, partition_label, partitions_of
 from walmart_accounting.defs.ledgers.resources import LedgerResource
 from walmart_accounting.posting.documents import documents_from_frame
 from walmart_accounting.posting.engine import PostingEngine, PostingReport
@@ -34,7 +34,7 @@ def report_metadata(report: PostingReport, api_calls: int | None = None) -> dict
 def _posted_whole(report: PostingReport) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
     """A partition's posting check: every one of its documents is in the ledger, or the documents that are not, and why."""
     def evaluate(frame: pd.DataFrame) -> tuple[bool, dict]:
-        keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
+        keys = document_keys(frame)
         mine = report.only(keys)
         problems = {**mine.dead_lettered, **mine.failed, **mine.waiting,
                     **{k: "changed after posting; amend it in the ledger" for k in mine.changed_after_posting},
@@ -76,10 +76,7 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
         store = context.resources.store.get()
         client = resource.client(store)
         parts = partitions_of(documents)
-        where = {str(k): key for key, frame in parts.items() if key is not None and frame is not None
-                 for k in frame["document_key"].unique()}
-        if None in parts and context.has_partition_key:
-            where = {str(k): context.partition_key for k in parts[None]["document_key"].unique()}
+        where = {k: partition_label(context, key) for key, frame in parts.items() for k in document_keys(frame)}
         try:
             # One pass over the whole range (batches stay full), then each partition is told its own outcome.
             engine = PostingEngine(store, resource.adapter(client, context.resources.mapping.load()), asset=asset_name)
@@ -97,8 +94,8 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
             yield dg.MaterializeResult(asset_key=asset_name, metadata=report_metadata(report, client.calls))
         else:
             for key, frame in parts.items():
-                keys = set(frame["document_key"]) if frame is not None and len(frame) else set()
-                context.add_asset_metadata(report_metadata(report.only(keys)), asset_key=asset_name, partition_key=key)
+                context.add_asset_metadata(report_metadata(report.only(document_keys(frame))), asset_key=asset_name,
+                                           partition_key=key)
             yield dg.MaterializeResult(asset_key=asset_name,
                                        metadata={"api_calls_in_run": dg.MetadataValue.int(client.calls)})
         yield from check_per_partition(context, "all_documents_posted", parts, _posted_whole(report))
