@@ -1,4 +1,5 @@
-"""`connect` and `ping`: the OAuth consent round trip on a local port, and a health check of every configured API."""
+"""`connect`, `ping` and `config check --ledger`: the OAuth consent round trip on a local port, a health check of
+every configured API, and the mapping checked against what each connected ledger holds."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from urllib.parse import parse_qs, urlparse
 
 from walmart_accounting.connectors import exact, walmart, xero
 from walmart_accounting.connectors.errors import ApiError, TransportError
-from walmart_accounting.defs.ledgers.resources import ExactResource, XeroResource
-from walmart_accounting.defs.resources import WalmartResource
+from walmart_accounting.defs.ledgers.resources import LEDGERS, ExactResource, XeroResource
+from walmart_accounting.defs.resources import MissingSetting, WalmartResource
+from walmart_accounting.domain.config import MappingConfig
+from walmart_accounting.posting.references import missing_references
 from walmart_accounting.store.store import Store
 
 
@@ -135,6 +138,33 @@ def ping_all(store: Store, echo: Callable[[str], None]) -> bool:
     if checked == 0:
         echo("no API credentials are set (WALMART_CLIENT_ID, XERO_CLIENT_ID, EXACT_CLIENT_ID); nothing to check")
         return False
+    return healthy
+
+
+def check_ledger_references(store: Store, config: MappingConfig, echo: Callable[[str], None]) -> bool:
+    """`config check --ledger`: each enabled ledger holds what the mapping names; each gap is printed by its key."""
+    healthy = True
+    for name in config.enabled_ledgers():
+        references = config.ledger_references(name)
+        try:
+            resource = LEDGERS[name].resolved_from_env()
+            data = resource.adapter(resource.client(store), config).reference_data(references)
+        except MissingSetting as exc:
+            healthy = False
+            echo(f"{name}: FAILED: {exc}")
+            continue
+        except ApiError as exc:
+            healthy = False
+            echo(f"{name}: FAILED: {exc}{_hint(name, exc)}")
+            continue
+        problems = missing_references(references, data)
+        for problem in problems:
+            echo(problem)
+        if problems:
+            healthy = False
+            echo(f"{name}: {len(problems)} of {len(references)} references missing or unusable in {data.where}")
+        else:
+            echo(f"{name}: OK, all {len(references)} references of the mapping are in {data.where}")
     return healthy
 
 

@@ -39,7 +39,10 @@ def config() -> None:
 
 @config.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-def config_check(path: str | None) -> None:
+@click.option("--ledger", "in_ledgers", is_flag=True,
+              help="Also connect to each enabled ledger (stored credentials, as `ping`) and check that every account, "
+                   "tax code, item and tracking option the mapping names exists there and is usable.")
+def config_check(path: str | None, in_ledgers: bool) -> None:
     """Validate PATH (default: $WALMART_ACCOUNTING_CONFIG or the packaged default) and summarise it."""
     try:
         cfg = load_config(path)
@@ -51,6 +54,10 @@ def config_check(path: str | None) -> None:
         click.echo(f"ledger {name}: {ledger.posting_mode.value}, base currency {ledger.base_currency}")
     click.echo(f"contacts: {cfg.contacts.strategy.value}; rate source: {cfg.rates.source.value}")
     click.echo("mapping OK")
+    if in_ledgers:
+        from walmart_accounting.cli.connect import check_ledger_references
+
+        sys.exit(0 if check_ledger_references(_open_store(), cfg, click.echo) else 1)
 
 
 @config.command("show-default")
@@ -71,7 +78,12 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the schema migrations up to the newest."""
+    """Apply the schema migrations up to the newest, and set the API pools' limits on the Dagster instance."""
+    import os
+
+    import dagster as dg
+
+    from walmart_accounting.defs.pools import set_pool_limits
     from walmart_accounting.store.db import database_url, make_engine, redacted
     from walmart_accounting.store.migrate import current_revision, upgrade
 
@@ -79,6 +91,13 @@ def db_upgrade() -> None:
     engine = make_engine(url)
     upgrade(engine)
     click.echo(f"{redacted(url)} at revision {current_revision(engine)}")
+    if not os.environ.get("DAGSTER_HOME"):
+        click.echo("DAGSTER_HOME is not set, so the Dagster instance's pool limits were not set: set it and run "
+                   "db upgrade again (on PostgreSQL, runs that create a pool at once can fail)", err=True)
+        return
+    with dg.DagsterInstance.get() as instance:
+        limits = set_pool_limits(instance)
+    click.echo("Dagster pools: " + ", ".join(f"{pool}={limit}" for pool, limit in limits.items()))
 
 
 @db.command("current")

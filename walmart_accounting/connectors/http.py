@@ -49,6 +49,14 @@ def _default_error_text(response: requests.Response) -> tuple[str, str | None]:
     return (text[:500] or response.reason or "no message"), None
 
 
+class _BeforeSendFailed(Exception):
+    """Carries an error of a request's `before_send` (a token fetch) past the retry loop."""
+
+    def __init__(self, error: ApiError):
+        super().__init__(str(error))
+        self.error = error
+
+
 class HttpClient:
     """A requests session bound to one API's base URL, with the shared retry and error rules."""
 
@@ -122,12 +130,20 @@ class HttpClient:
             stop=stop_after_attempt(self.retry.max_attempts), wait=wait, retry=retry_if_exception(should_retry),
             sleep=self.sleep, before_sleep=before_sleep, reraise=True,
         )
-        for attempt in retrying:
-            with attempt:
-                send_headers = dict(headers or {})
-                if before_send:
-                    before_send(send_headers)
-                return self._send_once(method, path, params, send_headers, json_body, data, files, correlation_id, ok_statuses)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    send_headers = dict(headers or {})
+                    if before_send:
+                        try:
+                            before_send(send_headers)
+                        except ApiError as exc:
+                            # A token request has had its own retries: retrying it again here would multiply them.
+                            raise _BeforeSendFailed(exc) from exc
+                    return self._send_once(method, path, params, send_headers, json_body, data, files, correlation_id,
+                                           ok_statuses)
+        except _BeforeSendFailed as failed:
+            raise failed.error from None
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _send_once(self, method, path, params, headers, json_body, data, files, correlation_id, ok_statuses) -> requests.Response:

@@ -203,6 +203,11 @@ class XeroClient:
         """One GET of an accounting collection (e.g. Accounts, TaxRates)."""
         return self._request("GET", f"{ACCOUNTING}/{collection}", params=params).get(collection, [])
 
+    def organisation(self) -> dict[str, Any]:
+        """The connected organisation (GET /Organisation answers under "Organisations", so `get` would miss it)."""
+        rows = self._request("GET", f"{ACCOUNTING}/Organisation").get("Organisations") or []
+        return rows[0] if rows else {}
+
     def get_paged(self, collection: str, params: dict[str, str] | None = None, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Every element of a paged collection (Invoices, Contacts, Payments, CreditNotes)."""
         page = 1

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -34,6 +34,19 @@ US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
 )
+
+
+class LedgerReference(NamedTuple):
+    """Something the mapping names that must exist in a ledger, and the key that names it (for `config check --ledger`)."""
+
+    kind: str  # account | clearing_account | bank_account | tax_code | item | tracking | cost_center | cost_unit | journal
+    code: str
+    key_path: str
+
+
+def tracking_code(category: str, option: str) -> str:
+    """A Xero tracking category and option as one reference code, the same on both sides of the comparison."""
+    return f"{category} / {option}"
 
 
 class ConfigError(ValueError):
@@ -298,6 +311,48 @@ class MappingConfig(_Strict):
         found = self.enabled_ledgers().get(name)
         if found is None:
             raise ConfigError("(loaded)", [f"ledgers.{name}: not configured or not enabled"])
+        return found
+
+    def ledger_references(self, name: str) -> list[LedgerReference]:
+        """Every account, tax code, item, tracking option, cost center and journal the mapping sends to ledger `name`."""
+        ledger = self.ledger(name)
+        where = f"ledgers.{name}"
+        found: list[LedgerReference] = []
+
+        def add(kind: str, code: str | None, key_path: str) -> None:
+            if code:
+                found.append(LedgerReference(kind, code, key_path))
+
+        accounts = ledger.accounts
+        # Payments and payouts move money out of the clearing account into the bank: not line accounts.
+        add("clearing_account", accounts.clearing, f"{where}.accounts.clearing")
+        add("bank_account", accounts.bank, f"{where}.accounts.bank")
+        for role, code in accounts.model_dump(exclude={"clearing", "bank", "fees"}).items():
+            add("account", code, f"{where}.accounts.{role}")  # optional roles only when set
+        for fee_type, code in accounts.fees.items():
+            add("account", code, f"{where}.accounts.fees.{fee_type}")
+        skus = [(f"{where}.skus.default", ledger.skus.default),
+                *((f"{where}.skus.items.{sku}", entry) for sku, entry in ledger.skus.items.items())]
+        for path, entry in skus:
+            add("account", entry.account, f"{path}.account")
+        add("tax_code", ledger.tax_codes.facilitator, f"{where}.tax_codes.facilitator")
+        add("tax_code", ledger.tax_codes.no_tax, f"{where}.tax_codes.no_tax")
+        for state, code in ledger.tax_codes.seller_remitted.items():
+            add("tax_code", code, f"{where}.tax_codes.seller_remitted.{state}")
+        # Exact sales entries carry no items: items reach Exact only on stock-tracked sales invoices.
+        if name != "exact" or ledger.stock_tracked_items:
+            for path, entry in skus:
+                add("item", entry.item_code, f"{path}.item_code")
+        if name == "exact":
+            if ledger.stock_tracked_items:
+                add("item", ledger.charge_item, f"{where}.charge_item")
+            for path, entry in skus:
+                add("cost_center", entry.cost_center, f"{path}.cost_center")
+            if self.tracking is not None:  # Exact's analogue of Xero tracking: the option as the cost unit
+                add("cost_unit", self.tracking.option, "tracking.option")
+            add("journal", ledger.sales_journal, f"{where}.sales_journal")
+        elif self.tracking is not None:
+            add("tracking", tracking_code(self.tracking.category, self.tracking.option), "tracking")
         return found
 
 

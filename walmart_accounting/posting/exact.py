@@ -38,11 +38,12 @@ from typing import Any, Iterable, Sequence
 
 from walmart_accounting.connectors.errors import NotFoundError, ValidationError
 from walmart_accounting.connectors.exact import ExactClient, account_code, any_of, eq
-from walmart_accounting.domain.config import Ledger, MappingConfig
+from walmart_accounting.domain.config import Ledger, LedgerReference, MappingConfig
 from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.references import ReferenceData
 
 log = logging.getLogger("walmart_accounting.posting.exact")
 
@@ -56,11 +57,16 @@ ACCOUNTS = "crm/Accounts"
 GL_ACCOUNTS = "financial/GLAccounts"
 JOURNALS = "financial/Journals"
 ITEMS = "logistics/Items"
+VAT_CODES = "vat/VATCodes"
+COST_CENTERS = "hrm/Costcenters"
+COST_UNITS = "hrm/Costunits"
 
 # financial/GLAccounts.Type and financial/Journals.Type values used here
 GL_RECEIVABLE = 20
 GL_PAYABLE = 22
-JOURNAL_CASH, JOURNAL_BANK, JOURNAL_PURCHASE = 10, 12, 22
+JOURNAL_CASH, JOURNAL_BANK, JOURNAL_SALES, JOURNAL_PURCHASE = 10, 12, 20, 22
+# G/L account types Exact refuses on sales and purchase entry lines (picqer #121): the control accounts.
+LINE_REFUSED_GL_TYPES = {10: "cash", 12: "bank", 20: "receivables", 22: "payables", 24: "VAT"}
 
 SALES_ENTRY, SALES_CREDIT = 20, 21
 PURCHASE_ENTRY, PURCHASE_CREDIT = 30, 31
@@ -450,6 +456,44 @@ class ExactAdapter:
                 return invoice
         return (self._lookup_entries(SALES_ENTRIES, [key]).get(key)
                 or self._lookup_entries(PURCHASE_ENTRIES, [key]).get(key))
+
+    # -- what the division holds of what the mapping names (config check --ledger) ------------------------
+
+    def reference_data(self, references: Sequence[LedgerReference] = ()) -> ReferenceData:
+        """The division's G/L accounts, VAT codes, items, cost centers and units and journals, each with why it is unusable."""
+        # Exact pads codes (VAT codes to 3 characters, some codes right-aligned): every code read is stripped.
+        journals = self._journal_list()
+        journal_of = {str(j.get("GLAccountCode") or "").strip() for j in journals
+                      if j.get("Type") in (JOURNAL_BANK, JOURNAL_CASH)}
+        lines: dict[str, str | None] = {}
+        clearing: dict[str, str | None] = {}
+        banks: dict[str, str | None] = {}
+        for row in self.client.query(GL_ACCOUNTS, select=["Code", "Type", "IsBlocked"]):
+            code = str(row.get("Code") or "").strip()
+            blocked = "is blocked" if row.get("IsBlocked") else None
+            refused = LINE_REFUSED_GL_TYPES.get(row.get("Type"))
+            lines[code] = blocked or (f"is a {refused} account (type {row.get('Type')}); Exact refuses it on sales "
+                                      "and purchase entry lines" if refused else None)
+            # Payments and payouts are bank entries in the journal that books to the clearing account.
+            clearing[code] = blocked or (None if code in journal_of else "has no bank or cash journal; payments and "
+                                         "payouts are bank entries in the clearing account's journal")
+            banks[code] = blocked
+        vat = {str(row.get("Code") or "").strip(): "is blocked" if row.get("IsBlocked") else None
+               for row in self.client.query(VAT_CODES, select=["Code", "IsBlocked"])}
+        # Items only by the codes named (a division may hold thousands), found the way posting finds them.
+        items: dict[str, str | None] = {}
+        for chunk in _chunks(sorted({r.code for r in references if r.kind == "item"})):
+            for row in self.client.query(ITEMS, filter=any_of("Code", chunk), select=["Code"]):
+                items[str(row.get("Code") or "").strip()] = None
+        centers = {str(row.get("Code") or "").strip(): "is inactive" if row.get("Active") is False else None
+                   for row in self.client.query(COST_CENTERS, select=["Code", "Active"])}
+        units = {str(row.get("Code") or "").strip(): None for row in self.client.query(COST_UNITS, select=["Code"])}
+        # The mapping's one journal is the sales journal (ledgers.exact.sales_journal).
+        sales = {str(j.get("Code") or "").strip(): None if j.get("Type") == JOURNAL_SALES
+                 else f"is not a sales journal (type {j.get('Type')})" for j in journals}
+        return ReferenceData(f"Exact division {self.client.division}",
+                             {"account": lines, "clearing_account": clearing, "bank_account": banks, "tax_code": vat,
+                              "item": items, "cost_center": centers, "cost_unit": units, "journal": sales})
 
     # -- reference data (looked up once, cached) ----------------------------------------------------------
 

@@ -44,17 +44,20 @@ from typing import Any, Callable, Iterable, Sequence
 
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError
 from walmart_accounting.connectors.xero import ElementResult, XeroClient, where_literal
-from walmart_accounting.domain.config import ContactStrategy, MappingConfig
+from walmart_accounting.domain.config import ContactStrategy, LedgerReference, MappingConfig, tracking_code
 from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money, MoneyError, xero_quote
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.references import ReferenceData
 
 log = logging.getLogger("walmart_accounting.posting.xero")
 
 DEAD_STATUSES = frozenset({"VOIDED", "DELETED"})
 NAME_LIMIT = 255
 DESCRIPTION_LIMIT = 4000
+# System accounts Xero refuses on invoice and bill lines (receivables, payables, sales tax).
+LINE_REFUSED_SYSTEM_ACCOUNTS = frozenset({"DEBTORS", "CREDITORS", "GST"})
 WHERE_CHUNK = 25  # OR clauses per `where` filter: keeps the URL short
 PAYMENT_SUFFIX = "-PAY"
 
@@ -194,6 +197,47 @@ class XeroAdapter:
         results = handler(list(documents))
         return [results.get(d.key) or PostResult(d.key, False, error="no result from the Xero adapter")
                 for d in documents]
+
+    # ------------------------------------------------------------------------------------------------
+    # what the organisation holds of what the mapping names (config check --ledger)
+    # ------------------------------------------------------------------------------------------------
+
+    def reference_data(self, references: Sequence[LedgerReference] = ()) -> ReferenceData:
+        """The organisation's accounts, tax rates, items and tracking options, each with why it is unusable (if so)."""
+        del references  # Xero's lists are read whole (GET /Items has no paging); Exact looks items up by code
+        organisation = self.client.organisation()
+        where = f"Xero organisation {organisation.get('Name') or '?'} ({self.client.tenant_id})"
+        lines: dict[str, str | None] = {}
+        banks: dict[str, str | None] = {}
+        for row in self.client.get("Accounts"):
+            code = str(row.get("Code") or "").strip()
+            if not code:  # a bank account may have no code; the mapping names codes
+                continue
+            status, kind, system = row.get("Status"), row.get("Type"), row.get("SystemAccount")
+            dead = None if status == "ACTIVE" else f"is {str(status).lower()}"
+            banks[code] = dead or (None if kind == "BANK" else
+                                   f"is of type {kind}; Xero takes payments and bank transfers only from BANK accounts")
+            if kind == "BANK":
+                lines[code] = dead or "is a BANK account; Xero refuses bank accounts on invoice and bill lines"
+            elif system in LINE_REFUSED_SYSTEM_ACCOUNTS:
+                lines[code] = dead or f"is the {system} system account; Xero refuses it on invoice and bill lines"
+            else:
+                lines[code] = dead
+        tax = {str(row.get("TaxType") or "").strip(): None if row.get("Status") == "ACTIVE"
+               else f"is {str(row.get('Status')).lower()}" for row in self.client.get("TaxRates")}
+        items = {str(row.get("Code") or "").strip(): None for row in self.client.get("Items")}
+        tracking: dict[str, str | None] = {}
+        for category in self.client.get("TrackingCategories", {"includeArchived": "true"}):
+            for option in category.get("Options") or []:
+                code = tracking_code(str(category.get("Name") or "").strip(), str(option.get("Name") or "").strip())
+                if category.get("Status") != "ACTIVE":
+                    tracking[code] = f"is in a tracking category that is {str(category.get('Status')).lower()}"
+                else:
+                    tracking[code] = None if option.get("Status") == "ACTIVE" else f"is {str(option.get('Status')).lower()}"
+        return ReferenceData(where, {"account": lines, "clearing_account": banks, "bank_account": banks,
+                                     "tax_code": tax, "item": items, "tracking": tracking},
+                             case_insensitive=frozenset({"account", "clearing_account", "bank_account", "item",
+                                                         "tracking"}))
 
     # ------------------------------------------------------------------------------------------------
     # lookups

@@ -129,6 +129,16 @@ def test_server_errors_and_drops_on_reads_are_retried(sandbox):
     assert client.available_recon_dates()
 
 
+def test_a_token_endpoint_that_keeps_failing_is_tried_as_often_as_the_policy_says_not_that_squared(sandbox):
+    from walmart_accounting.connectors.errors import ServerError
+
+    client = make_client(sandbox)
+    rule = sandbox.options.faults.add("walmart", "status_503", method="POST", path_prefix="/v3/token", times=100)
+    with pytest.raises(ServerError):
+        client.available_recon_dates()
+    assert rule.fired == FAST.max_attempts, "the call's retries do not retry the token request's own retries"
+
+
 def test_a_dropped_feed_submission_is_not_retried_blindly(sandbox):
     client = make_client(sandbox)
     sandbox.options.faults.add("walmart", "drop_after_commit", method="POST", path_prefix="/v3/feeds")

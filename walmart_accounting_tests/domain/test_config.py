@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from walmart_accounting.domain.config import (
+    FEE_TYPES,
     ConfigError,
     ContactStrategy,
     PostingMode,
@@ -101,3 +102,33 @@ def test_no_enabled_ledger_is_an_error(default_data):
     data["ledgers"]["xero"]["enabled"] = False
     data["ledgers"]["exact"]["enabled"] = False
     assert "at least one of xero, exact" in _problems(data)
+
+
+def test_ledger_references_name_each_code_sent_to_the_ledger_by_its_key(default_data):
+    xero = set(load_default_config().ledger_references("xero"))
+    assert {("clearing_account", "1250", "ledgers.xero.accounts.clearing"),
+            ("bank_account", "1000", "ledgers.xero.accounts.bank"),
+            ("account", "4000", "ledgers.xero.accounts.sales"),
+            ("account", "6000", "ledgers.xero.accounts.fees.commission"),
+            ("account", "4000", "ledgers.xero.skus.default.account"),
+            ("tax_code", "NONE", "ledgers.xero.tax_codes.facilitator"),
+            ("tax_code", "TAX001", "ledgers.xero.tax_codes.seller_remitted.PR"),
+            ("item", "WM-SKU-0001", "ledgers.xero.skus.items.WM-SKU-0001.item_code"),
+            ("tracking", "Sales Channel / Walmart", "tracking")} <= xero
+    assert len(xero) == 9 + len(FEE_TYPES) + 1 + 3 + 2 + 1  # roles, fees, sku account, tax codes, items, tracking
+    assert not any(r.key_path.endswith(("promotions", "suspense", "cost_center", "charge_item")) for r in xero)
+
+    data = copy.deepcopy(default_data)
+    data["ledgers"]["exact"]["accounts"]["promotions"] = "8025"
+    exact = set(parse_config(data).ledger_references("exact"))
+    assert {("account", "8025", "ledgers.exact.accounts.promotions"),
+            ("cost_center", "WM", "ledgers.exact.skus.default.cost_center"),
+            ("cost_unit", "Walmart", "tracking.option"),
+            ("journal", "70", "ledgers.exact.sales_journal"),
+            ("tax_code", "0", "ledgers.exact.tax_codes.no_tax")} <= exact
+    # Exact sales entries carry no items; stock-tracked invoices carry the SKUs' items and the charge item.
+    assert not {r for r in exact if r.kind in ("item", "tracking")}
+    data["ledgers"]["exact"].update(stock_tracked_items=True, skus={"items": {"WM-SKU-0001": {"item_code": "I-1"}}})
+    items = {r for r in parse_config(data).ledger_references("exact") if r.kind == "item"}
+    assert items == {("item", "I-1", "ledgers.exact.skus.items.WM-SKU-0001.item_code"),
+                     ("item", "WM-CHARGES", "ledgers.exact.charge_item")}

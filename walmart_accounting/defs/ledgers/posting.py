@@ -8,6 +8,7 @@ import pandas as pd
 from walmart_accounting.connectors.errors import AuthError, ForbiddenError
 from walmart_accounting.defs.frames import check_per_partition, combined, document_keys, partition_label, partitions_of
 from walmart_accounting.defs.ledgers.resources import LedgerResource
+from walmart_accounting.defs.pools import ledger_pool
 from walmart_accounting.posting.documents import documents_from_frame
 from walmart_accounting.posting.engine import PostingEngine, PostingReport
 
@@ -65,7 +66,7 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
                         "(a payment for its invoice, a transfer for its settlement), failed or dead-lettered "
                         "fails the check and is named.")],
         can_subset=True,  # the check's output is optional: a range run records it once per partition
-        pool=f"{ledger}_api",
+        pool=ledger_pool(ledger),
         retry_policy=RETRY,
         op_tags={LEDGER_TAG: ledger},
         # The ledger's resource is bound under the ledger's name; the asset is the same for every ledger.

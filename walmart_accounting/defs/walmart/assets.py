@@ -8,6 +8,7 @@ import pandas as pd
 
 from walmart_accounting.defs.dead_letters import accepted_keys, keep_rejects
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
+from walmart_accounting.defs.pools import WALMART_POOL
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
@@ -81,7 +82,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         partitions_def=partitions.order_hours,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="walmart",
-        pool="walmart_api",
+        pool=WALMART_POOL,
     )
     def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
                        mapping: MappingResource):
@@ -114,7 +115,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         partitions_def=partitions.days,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="walmart",
-        pool="walmart_api",
+        pool=WALMART_POOL,
     )
     def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
         start, end = window_of(context)
@@ -141,7 +142,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         description="Every row of one reconciliation report (settlement), with the payout on its PaymentSummary row.",
         metadata=column_schema(SettlementRow),
         kinds={"pandas"},
-        pool="walmart_api",
+        pool=WALMART_POOL,
         check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
                                        partitions_def=partitions.settlement_reports,
                                        description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
@@ -181,7 +182,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         ins={"rows": dg.AssetIn(walmart_settlements.key)},
         partitions_def=partitions.settlement_reports,
         group_name="walmart",
-        pool="walmart_api",
+        pool=WALMART_POOL,
     )
     def walmart_order_refunds(context: dg.AssetExecutionContext, rows: pd.DataFrame, walmart: WalmartResource,
                               store: StoreResource):
@@ -203,7 +204,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         description="Available and reserved quantity per SKU and ship node (snapshot taken when materialized).",
         metadata=column_schema(InventorySnapshot),
         kinds={"pandas"},
-        pool="walmart_api",
+        pool=WALMART_POOL,
     )
     def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
         start, _ = window_of(context)
