@@ -71,7 +71,7 @@ class _PartitionedParquet(dg.UPathIOManager):
                 raise KeyError(f"{context.asset_key.to_user_string()}: no output for partitions {missing[:5]}")
             for key in keys:
                 self.dump_to_path(context, obj[key], self.partition_path(context, key))
-            context.add_output_metadata({"partitions_written": len(keys)})
+            context.add_output_metadata({"partitions_written_in_run": len(keys)})  # the run's, shown on each partition
             return
         super().handle_output(context, obj)
 

@@ -380,6 +380,13 @@ class Store:
         with self.session() as session:
             return list(session.execute(query).scalars())
 
+    def webhooks_after(self, source: str, after_id: int, limit: int = 500) -> list[WebhookEvent]:
+        """Inbox events of `source` stored after inbox id `after_id`, oldest first (a sensor's cursor is the id)."""
+        query = (select(WebhookEvent).where(WebhookEvent.source == source, WebhookEvent.id > after_id)
+                 .order_by(WebhookEvent.id).limit(limit))
+        with self.session() as session:
+            return list(session.execute(query).scalars())
+
     def finish_webhook(self, inbox_id: int, error: str | None = None) -> None:
         with self.session() as session:
             row = session.get(WebhookEvent, inbox_id)

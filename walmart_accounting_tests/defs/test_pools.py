@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -85,8 +87,9 @@ def test_the_production_recipe_runs_pooled_runs_side_by_side_on_postgres_and_ret
                      timeout_s=30)
         store.dispose()
         with daemon_log.open("w") as log:
+            # Its own process group: the code servers it starts go down with it.
             daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
-                                      env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                                      env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         # Three busy hours of the first week: their orders have all shipped, so each hour has invoices to post.
         first_week = [o for o in seller.orders
                       if datetime.fromtimestamp(o["orderDate"] / 1000, UTC).date() < seller.start + timedelta(days=7)]
@@ -132,6 +135,10 @@ def test_the_production_recipe_runs_pooled_runs_side_by_side_on_postgres_and_ret
         assert posted_hours == set(hours), "each hour's invoices reached Xero, the retried one included"
     finally:
         if daemon is not None:
-            daemon.terminate()
-            daemon.wait(timeout=60)
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            finally:
+                with contextlib.suppress(ProcessLookupError):  # whatever of the group is left
+                    os.killpg(daemon.pid, signal.SIGKILL)
         server.stop()

@@ -1,4 +1,4 @@
-"""The Walmart domain's definitions: its assets, jobs, refresh schedules and the settlement-report sensor."""
+"""The Walmart domain's definitions: its assets, jobs, refresh schedules and sensors (reports, changes, webhooks)."""
 
 import dagster as dg
 
@@ -6,7 +6,7 @@ from walmart_accounting.defs.walmart.assets import WalmartAssets, build_walmart_
 from walmart_accounting.defs.walmart.jobs import walmart_jobs
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.defs.walmart.schedules import refresh_schedules
-from walmart_accounting.defs.walmart.sensors import settlement_sensor
+from walmart_accounting.defs.walmart.sensors import change_sensor, settlement_sensor, webhook_sensor
 
 
 def walmart_definitions(partitions: WalmartPartitions) -> tuple[dg.Definitions, WalmartAssets]:
@@ -17,6 +17,8 @@ def walmart_definitions(partitions: WalmartPartitions) -> tuple[dg.Definitions, 
         assets=assets.all,
         jobs=[orders_job, returns_job, settlements_job],
         schedules=refresh_schedules(orders_job, returns_job, partitions.order_hours, partitions.days),
-        sensors=[settlement_sensor(settlements_job)],
+        sensors=[settlement_sensor(settlements_job),
+                 change_sensor(orders_job, returns_job, partitions.order_hours, partitions.days),
+                 webhook_sensor(orders_job, returns_job, partitions.order_hours, partitions.days)],
     )
     return defs, assets
