@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -149,6 +150,34 @@ def ping() -> None:
     sys.exit(0 if ping_all(_open_store(), click.echo) else 1)
 
 
+# -- webhooks ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def webhooks() -> None:
+    """The webhook receiver (Walmart and Exact Online events into the store's inbox) and its subscriptions."""
+
+
+@webhooks.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8780, show_default=True, type=int)
+def webhooks_serve(host: str, port: int) -> None:
+    """Serve POST /webhooks/walmart, /webhooks/exact and GET /healthz; settings from WALMART_WEBHOOK_* and EXACT_WEBHOOK_SECRET."""
+    from walmart_accounting.cli.webhooks import serve_from_env
+
+    sys.exit(serve_from_env(_open_store(), host, port, click.echo))
+
+
+@webhooks.command("subscribe")
+@click.argument("url")
+def webhooks_subscribe(url: str) -> None:
+    """Subscribe the receiver at URL (its public root, e.g. https://hooks.example.com) to Walmart's order and return
+    events and Exact's document topics, for each API configured; subscriptions already in place are kept."""
+    from walmart_accounting.cli.webhooks import subscribe_all
+
+    sys.exit(0 if subscribe_all(_open_store(), url, click.echo) else 1)
+
+
 # -- operations ----------------------------------------------------------------------------------
 
 
@@ -283,11 +312,15 @@ def sandbox_serve(port: int, host: str, seed: int, seller_data: Path | None) -> 
         click.echo(f"seller data refused: {exc}", err=True)
         sys.exit(2)
     server.start()
-    for name, value in server.env().items():
-        click.echo(f"export {name}={value}")
     seller = server.app.state.walmart.seller
+    # The seller trades in a window before today: the code location's partitions start on its first day.
+    for name, value in {**server.env(), "WALMART_ACCOUNTING_START_DATE": seller.start.isoformat()}.items():
+        click.echo(f"export {name}={value}")
     if seller_data is not None:
         click.echo(f"# {seller.describe()}", err=True)
+    else:
+        click.echo(f"# the synthetic seller trades from {seller.start} to "
+                   f"{seller.start + timedelta(days=seller.days - 1)}", err=True)
     click.echo(f"# sandboxes on {server.url} (Ctrl-C to stop)", err=True)
     try:
         while True:
@@ -303,6 +336,7 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     import os
     import shutil
     import subprocess
+    import tempfile
 
     env = dict(os.environ)
     server = None
@@ -332,7 +366,12 @@ def dev(dagster_args: tuple[str, ...]) -> None:
             connect_flow(client, 0, lambda url: requests.get(url, timeout=30).raise_for_status(), timeout_s=30)
         # The sandbox seller trades in a window before today; the partitions start on its first day.
         env["WALMART_ACCOUNTING_START_DATE"] = server.app.state.walmart.seller.start.isoformat()
+        seller = server.app.state.walmart.seller
+        last = seller.start + timedelta(days=seller.days - 1)
         click.echo(f"sandboxes on {server.url}; Walmart, Xero and Exact point there, ledgers connected", err=True)
+        click.echo(f"the sandbox seller trades from {seller.start} to {last}. Schedules and sensors start stopped: "
+                   "backfill walmart_orders and walmart_returns from the first partition, then turn on the "
+                   "new_settlement_reports sensor (a settlement posts once the orders it pays are invoiced)", err=True)
         click.echo("for walmart-accounting commands in another shell (dead-letters, audit), run first:\n"
                    f"    export DAGSTER_HOME={home} WALMART_ACCOUNTING_DB_URL={env['WALMART_ACCOUNTING_DB_URL']}", err=True)
     else:
@@ -340,7 +379,11 @@ def dev(dagster_args: tuple[str, ...]) -> None:
 
         upgrade()  # `make dev` brings the integration's database to the code's schema
     try:
-        code = subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "walmart_accounting.definitions", *dagster_args], env=env)
+        # A workspace file names the code location `walmart_accounting` (with `-m` it would be the module's path).
+        workspace = Path(tempfile.mkdtemp(prefix="walmart_accounting_dev_")) / "workspace.yaml"
+        workspace.write_text("load_from:\n  - python_module:\n      module_name: walmart_accounting.definitions\n"
+                             "      location_name: walmart_accounting\n", encoding="utf-8")
+        code = subprocess.call([sys.executable, "-m", "dagster", "dev", "-w", str(workspace), *dagster_args], env=env)
     finally:
         if server is not None:
             server.stop()

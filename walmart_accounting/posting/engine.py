@@ -155,7 +155,7 @@ class PostingEngine:
             if transfer.key in found:
                 self._found(transfer, claim, found[transfer.key], report)
                 continue
-            self.store.record_waiting(claim, reason)
+            self.store.record_waiting(claim, reason, self.partitions.get(transfer.key), self.asset)
             self.store.audit(transfer.key, "post", "waiting", self.ledger, detail=reason)
             report.waiting[transfer.key] = reason
         return ready
@@ -228,7 +228,8 @@ class PostingEngine:
                 if claim.attempts > 1:  # an earlier attempt may have left a dead letter: it is resolved now
                     self.store.resolve_dead_letter(self.source, document.key)
             elif result.retry_later:
-                self.store.record_waiting(claim, result.error or "not postable yet")
+                self.store.record_waiting(claim, result.error or "not postable yet", self.partitions.get(document.key),
+                                          self.asset)
                 self.store.audit(document.key, "post", "waiting", self.ledger, detail=result.error)
                 report.waiting[document.key] = result.error or "not postable yet"
             else:

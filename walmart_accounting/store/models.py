@@ -86,6 +86,10 @@ class Posting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A waiting document: the partition and posting asset whose run posts it, and since when it waits.
+    partition_key: Mapped[str | None] = mapped_column(String(64))
+    asset: Mapped[str | None] = mapped_column(String(128))
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DeadLetterStatus:

@@ -214,20 +214,23 @@ class Store:
         """The ledger accepted the document: record its id so no one posts it again."""
         self._finish(
             claim, status=PostingStatus.POSTED, external_id=external_id, posted_payload_hash=payload_hash,
-            last_error=None, outcome_unknown=0, posted_at=utcnow(),
+            last_error=None, outcome_unknown=0, posted_at=utcnow(), waiting_since=None,
         )
 
     def record_failed(self, claim: Claim, error: str, outcome_unknown: bool) -> None:
         """A retryable failure; `outcome_unknown` when the ledger may have applied it (timeout, dropped connection)."""
         self._finish(claim, status=PostingStatus.FAILED, last_error=error, outcome_unknown=1 if outcome_unknown else 0)
 
-    def record_waiting(self, claim: Claim, reason: str) -> None:
-        """Not postable yet (what it refers to is not in the ledger): the next run claims it again."""
-        self._finish(claim, status=PostingStatus.WAITING, last_error=reason, outcome_unknown=0)
+    def record_waiting(self, claim: Claim, reason: str, partition_key: str | None = None,
+                       asset: str | None = None) -> None:
+        """Not postable yet (what it refers to is not in the ledger): the run of `asset` for `partition_key` posts it."""
+        self._finish(claim, status=PostingStatus.WAITING, last_error=reason, outcome_unknown=0,
+                     partition_key=partition_key, asset=asset,
+                     waiting_since=func.coalesce(Posting.waiting_since, utcnow()))
 
     def record_dead_lettered(self, claim: Claim, error: str) -> None:
         """A failure that needs a person (rejected by the ledger, or changed after posting)."""
-        self._finish(claim, status=PostingStatus.DEAD_LETTERED, last_error=error, outcome_unknown=0)
+        self._finish(claim, status=PostingStatus.DEAD_LETTERED, last_error=error, outcome_unknown=0, waiting_since=None)
 
     def release_for_retry(self, document_key: str, ledger: str) -> bool:
         """Make a dead-lettered posting claimable again (after the config or data was fixed)."""

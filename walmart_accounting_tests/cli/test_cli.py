@@ -48,7 +48,7 @@ def test_show_default_is_a_valid_mapping(tmp_path):
 def test_db_upgrade_then_dead_letters_and_audit(isolated_home):
     runner = CliRunner()
     upgraded = runner.invoke(cli, ["db", "upgrade"])
-    assert upgraded.exit_code == 0 and "at revision 0001" in upgraded.output
+    assert upgraded.exit_code == 0 and "at revision 0002" in upgraded.output
     assert (isolated_home / "walmart_accounting.sqlite").is_file()
     store = Store.open()
     dl = store.dead_letter("walmart_orders", "PO-9", {"purchaseOrderId": "PO-9"}, "unmapped SKU 'X'")

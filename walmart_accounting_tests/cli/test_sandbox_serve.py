@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 
 import requests
 
@@ -17,13 +18,16 @@ def test_serve_prints_exports_that_reach_all_three_apis():
     try:
         exports = {}
         deadline = time.monotonic() + 60
-        while len(exports) < 12 and time.monotonic() < deadline:
+        while len(exports) < 13 and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if line.startswith("export "):
                 name, value = line[len("export "):].strip().split("=", 1)
                 exports[name] = value
         assert {"WALMART_BASE_URL", "XERO_API_URL", "XERO_IDENTITY_URL", "XERO_AUTHORIZE_URL", "EXACT_BASE_URL",
                 "WALMART_CLIENT_ID", "WALMART_CLIENT_SECRET", "XERO_CLIENT_ID", "EXACT_CLIENT_ID"} <= set(exports)
+        # The partitions start on the seller's first day, a Monday before today.
+        start = date.fromisoformat(exports["WALMART_ACCOUNTING_START_DATE"])
+        assert start.weekday() == 0 and start < date.today()
         token = requests.post(f"{exports['WALMART_BASE_URL']}/v3/token", data={"grant_type": "client_credentials"},
                               auth=(exports["WALMART_CLIENT_ID"], exports["WALMART_CLIENT_SECRET"]),
                               headers={"Accept": "application/json", "WM_QOS.CORRELATION_ID": "t", "WM_SVC.NAME": "t"},

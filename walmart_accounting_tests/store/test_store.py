@@ -23,7 +23,7 @@ def store(database_url):
 
 
 def test_migrations_reach_head_and_match_the_models(store):
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(
             connection, opts={"compare_type": True, "version_table": migrate.VERSION_TABLE}), Base.metadata)
@@ -33,14 +33,14 @@ def test_migrations_reach_head_and_match_the_models(store):
 def test_opening_twice_is_harmless(database_url):
     Store.open(database_url, migrate=True).dispose()
     again = Store.open(database_url, migrate=True)
-    assert current_revision(again.engine) == "0001"
+    assert current_revision(again.engine) == "0002"
     again.dispose()
 
 
 def test_a_store_behind_the_code_says_to_run_db_upgrade_and_is_left_alone(database_url):
     with pytest.raises(StoreSchemaError, match="run `walmart-accounting db upgrade`") as raised:
         Store.open(database_url)
-    assert "none (empty)" in str(raised.value) and "0001" in str(raised.value)
+    assert "none (empty)" in str(raised.value) and "0002" in str(raised.value)
     engine = make_engine(database_url)
     assert current_revision(engine) is None, "opening never migrates"
     engine.dispose()
@@ -181,3 +181,33 @@ def test_cursors_upsert(store):
     store.set_cursor("walmart_orders.last_modified", "2026-09-01T00:00:00Z")
     store.set_cursor("walmart_orders.last_modified", "2026-09-02T00:00:00Z")
     assert store.get_cursor("walmart_orders.last_modified") == "2026-09-02T00:00:00Z"
+
+
+def test_a_waiting_posting_keeps_where_it_comes_from_and_since_when_until_it_posts(store):
+    claim = store.claim_posting("WM-SET-1-PAY", "xero", "payment", "h")
+    store.record_waiting(claim, "its invoice is not in the ledger", "10312026", "xero_posted_settlement")
+    first = store.posting("WM-SET-1-PAY", "xero")
+    assert (first.status, first.partition_key, first.asset) == ("waiting", "10312026", "xero_posted_settlement")
+    again = store.claim_posting("WM-SET-1-PAY", "xero", "payment", "h")
+    store.record_waiting(again, "still not there", "10312026", "xero_posted_settlement")
+    assert store.posting("WM-SET-1-PAY", "xero").waiting_since == first.waiting_since, "waits since the first time"
+    store.record_posted(store.claim_posting("WM-SET-1-PAY", "xero", "payment", "h"), "pay-1", "h")
+    assert store.posting("WM-SET-1-PAY", "xero").waiting_since is None
+
+
+def test_a_store_of_the_first_release_upgrades_with_its_postings(database_url):
+    from walmart_accounting.store.migrate import upgrade
+
+    upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO posting_ledger (document_key, ledger, document_kind, status, payload_hash, attempts, "
+            "outcome_unknown, created_at, updated_at) VALUES ('WM-1', 'xero', 'sales_invoice', 'posted', 'h', 1, 0, "
+            "'2026-11-01 00:00:00', '2026-11-01 00:00:00')")
+    engine.dispose()
+    store = Store.open(database_url, migrate=True)
+    assert current_revision(store.engine) == "0002"
+    kept = store.posting("WM-1", "xero")
+    assert kept.status == "posted" and kept.partition_key is None and kept.waiting_since is None
+    store.dispose()

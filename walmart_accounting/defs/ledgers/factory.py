@@ -11,6 +11,7 @@ from walmart_accounting.defs.ledgers.documents import (
     settlement_summary_asset,
 )
 from walmart_accounting.defs.ledgers.posting import LEDGER_TAG, posting_asset
+from walmart_accounting.defs.ledgers.sensors import waiting_sensor
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.config import Ledger, PostingMode
@@ -53,4 +54,8 @@ def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets,
         jobs = []
     jobs.insert(0, dg.define_asset_job(f"post_to_{ledger}", selection=[postings["settlement"]], tags=tags,
                                        description=f"Post settlements' documents to {ledger}."))
-    return dg.Definitions(assets=[*documents, *postings.values()], jobs=jobs)
+    # The job that posts each posting asset alone: the waiting sensor re-runs a partition with it.
+    jobs_by_asset = {postings[name].key.to_user_string(): job for name, job in
+                     zip(["settlement", "invoices", "credit_notes"][:len(jobs)], jobs, strict=True)}
+    return dg.Definitions(assets=[*documents, *postings.values()], jobs=jobs,
+                          sensors=[waiting_sensor(ledger, jobs_by_asset)])

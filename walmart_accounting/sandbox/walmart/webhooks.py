@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -265,9 +266,14 @@ class WebhooksState:
             raw = f"{auth.get('userName', '')}:{auth.get('password', '')}".encode()
             return {name: self.basic_auth_prefix + base64.b64encode(raw).decode()}
         if method == "HMAC":
-            # CHOICE: "HMACSHA256 of complete response, using clientSecret as key"; encoding not given: base64.
-            digest = hmac.new(str(auth.get("clientSecret", "")).encode(), body, hashlib.sha256).digest()
-            return {name: base64.b64encode(digest).decode()}
+            # DOC-NOTIF security-and-authenticity: base64 HMAC-SHA256 (clientSecret) of
+            # "<METHOD>\n<PATH_AND_QUERY>\n<WM_SEC.TIMESTAMP>\n<lowercase hex SHA256 of the raw body>".
+            parts = urlsplit(sub["eventUrl"])
+            path_and_query = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            timestamp = str(int(self.now()))
+            to_sign = f"POST\n{path_and_query}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}"
+            digest = hmac.new(str(auth.get("clientSecret", "")).encode(), to_sign.encode(), hashlib.sha256).digest()
+            return {"WM_SEC.TIMESTAMP": timestamp, "WM_SEC.SIGNATURE": base64.b64encode(digest).decode()}
         if method == "OAUTH":
             return {name: "Bearer " + self._oauth_token(sub)}
         return {}

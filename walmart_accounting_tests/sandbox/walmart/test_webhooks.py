@@ -158,10 +158,15 @@ def test_return_created_and_inventory_oos_events(wm, seller, receiver):
     body = json.loads(oos["body"])
     assert body["source"]["eventType"] == "INVENTORY_OOS" and body["payload"]["sku"] == sku
     assert {"availToSellQty": 0, "shipNode": node, "shipNodeName": f"{node}@{sku}@ACTIVE"} in body["payload"]["shipNodes"]
+    # The documented scheme: base64 HMAC-SHA256 of METHOD, path and query, WM_SEC.TIMESTAMP and the body's SHA256.
     import hashlib
     import hmac
-    expected = base64.b64encode(hmac.new(b"s3cr3t", oos["body"], hashlib.sha256).digest()).decode()
-    assert oos["headers"]["x-signature"] == expected
+    timestamp = oos["headers"]["wm_sec.timestamp"]
+    assert abs(int(timestamp) - wm.clock.now()) < 60
+    to_sign = f"POST\n/events\n{timestamp}\n{hashlib.sha256(oos['body']).hexdigest()}".encode()
+    expected = base64.b64encode(hmac.new(b"s3cr3t", to_sign, hashlib.sha256).digest()).decode()
+    assert oos["headers"]["wm_sec.signature"] == expected
+    assert "x-signature" not in oos["headers"]
 
 
 def test_oauth_subscription_fetches_a_token_first(wm, seller, receiver):
