@@ -7,6 +7,7 @@ from datetime import date
 
 import dagster as dg
 
+from walmart_accounting.defs.alerts import AlertResource, alert_sensors
 from walmart_accounting.defs.configuration.definitions import configuration_definitions
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
@@ -50,7 +51,8 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None) -
         configuration_definitions(),
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions) for name, settings in ledgers.items()],
-        dg.Definitions(resources={
+        dg.Definitions(sensors=alert_sensors(), resources={
+            "alerts": AlertResource.from_env(),
             "io_manager": FrameIOManager(),
             "mapping": MappingResource(),
             "store": StoreResource(),

@@ -292,8 +292,9 @@ class Store:
                 select(DeadLetter.id).where(DeadLetter.source == source, DeadLetter.record_key == record_key)
             ).scalar_one()
 
-    def dead_letters(self, status: str | None = DeadLetterStatus.OPEN, source: str | None = None) -> list[DeadLetter]:
-        query = select(DeadLetter).order_by(DeadLetter.id)
+    def dead_letters(self, status: str | None = DeadLetterStatus.OPEN, source: str | None = None,
+                     after_id: int = 0) -> list[DeadLetter]:
+        query = select(DeadLetter).where(DeadLetter.id > after_id).order_by(DeadLetter.id)
         if status:
             query = query.where(DeadLetter.status == status)
         if source:

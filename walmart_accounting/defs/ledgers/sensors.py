@@ -8,6 +8,7 @@ from typing import Callable
 
 import dagster as dg
 
+from walmart_accounting.defs.alerts import AlertResource
 from walmart_accounting.defs.resources import StoreResource
 from walmart_accounting.store.models import PostingStatus
 
@@ -28,7 +29,7 @@ def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_
                description=f"Every 5 minutes: post {ledger} documents that wait for others (a payment for its "
                            "invoice, a transfer for its settlement) once new documents reached the ledger; a document "
                            f"waiting over {max_wait} is logged as an alert.")
-    def waiting_documents(context: dg.SensorEvaluationContext, store: StoreResource):
+    def waiting_documents(context: dg.SensorEvaluationContext, store: StoreResource, alerts: AlertResource):
         state = json.loads(context.cursor) if context.cursor else {"posted_until": None, "alerted": []}
         postings = store.get().postings(ledger=ledger)
         posted = [p.posted_at for p in postings if p.status == PostingStatus.POSTED and p.posted_at]
@@ -38,8 +39,8 @@ def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_
         for posting in waiting:
             since = posting.waiting_since
             if since and now() - since.replace(tzinfo=since.tzinfo or UTC) > max_wait and posting.document_key not in alerted:
-                context.log.error(f"ALERT {ledger}: {posting.document_key} has waited since {since.isoformat()}: "
-                                  f"{posting.last_error}")
+                alerts.send(f"{ledger} {posting.document_key} waiting since {since.isoformat()}",
+                            f"{posting.last_error} (partition {posting.partition_key} of {posting.asset})")
                 alerted.add(posting.document_key)
         alerted &= {p.document_key for p in waiting}
         cursor = json.dumps({"posted_until": latest, "alerted": sorted(alerted)}, sort_keys=True)
