@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Callable
 
 import dagster as dg
 
@@ -33,15 +34,18 @@ def start_date(config: MappingConfig) -> date:
     return config.seller.start_date
 
 
-def build_defs(config: MappingConfig | None = None, start: date | None = None) -> dg.Definitions:
+def build_defs(config: MappingConfig | None = None, start: date | None = None,
+               now: Callable[[], datetime] | None = None) -> dg.Definitions:
     """The whole code location for a mapping (default: the file in force) and a start date (default: configured).
 
     The posting mode of each ledger decides which document assets exist; a bad mapping file stops the code
-    location from loading, with the error naming the key.
+    location from loading, with the error naming the key. `now` is the sensors' clock (the wall clock unless
+    a simulation moves time).
     """
+    now = now or (lambda: datetime.now(UTC))
     config = config or load_config()
     partitions = WalmartPartitions(start or start_date(config))
-    walmart, walmart_assets = walmart_definitions(partitions)
+    walmart, walmart_assets = walmart_definitions(partitions, now)
     ledgers = config.enabled_ledgers()
     unknown = sorted(set(ledgers) - set(LEDGERS))
     if unknown:
@@ -50,7 +54,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None) -
     return dg.Definitions.merge(
         configuration_definitions(),
         walmart,
-        *[ledger_definitions(name, settings, walmart_assets, partitions) for name, settings in ledgers.items()],
+        *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),
             "io_manager": FrameIOManager(),

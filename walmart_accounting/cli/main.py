@@ -390,6 +390,19 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     sys.exit(code)
 
 
+@cli.command("simulate")
+@click.option("--days", default=28, show_default=True, type=int, help="Days the synthetic seller trades (two settlements need 26).")
+@click.option("--step-hours", default=1, show_default=True, type=int, help="How far the clock moves between two ticks.")
+@click.option("--polling-only", is_flag=True, help="No webhooks: only walmart_changes finds what happened.")
+@click.option("--swap-modes", is_flag=True, help="Xero in settlement_summary and Exact in per_order (the default the other way round).")
+def simulate(days: int, step_hours: int, polling_only: bool, swap_modes: bool) -> None:
+    """Weeks of production on the sandboxes, tick by tick, through the real sensors and schedules; exits 0 only if the books tie out."""
+    from walmart_accounting.cli.simulate import run_simulation
+
+    modes = {"xero": "settlement_summary", "exact": "per_order"} if swap_modes else None
+    sys.exit(run_simulation(click.echo, days=days, step_hours=step_hours, webhooks=not polling_only, modes=modes))
+
+
 @cli.command("demo")
 @click.option("--seller-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Run on this folder of your own recorded Walmart data instead of the synthetic seller (see the README).")

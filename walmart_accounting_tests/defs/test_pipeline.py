@@ -57,7 +57,8 @@ def pipeline(sandbox, monkeypatch, isolated_home, tmp_path, modes):
     seller = sandbox.app.state.walmart.seller
     # Built after the environment points at the sandbox; the partitions start on the seller's first day.
     defs = build_defs(start=seller.start)
-    with dg.instance_for_test() as instance:
+    # In memory: SQLite event storage costs 25 ms per event, and a range run writes thousands.
+    with dg.DagsterInstance.ephemeral() as instance:
         yield defs, instance, seller
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Callable
+
 import dagster as dg
 
 from walmart_accounting.defs.ledgers.documents import (
@@ -17,8 +20,8 @@ from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.config import Ledger, PostingMode
 
 
-def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets,
-                       partitions: WalmartPartitions) -> dg.Definitions:
+def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets, partitions: WalmartPartitions,
+                       now: Callable[[], datetime] | None = None) -> dg.Definitions:
     """Document assets (with their checks) for the ledger's posting mode, a posting asset for each, and the posting jobs.
 
     `post_to_<ledger>` posts settlements; per_order ledgers also get `post_to_<ledger>_invoices` and
@@ -58,4 +61,4 @@ def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets,
     jobs_by_asset = {postings[name].key.to_user_string(): job for name, job in
                      zip(["settlement", "invoices", "credit_notes"][:len(jobs)], jobs, strict=True)}
     return dg.Definitions(assets=[*documents, *postings.values()], jobs=jobs,
-                          sensors=[waiting_sensor(ledger, jobs_by_asset)])
+                          sensors=[waiting_sensor(ledger, jobs_by_asset, **({'now': now} if now else {}))])

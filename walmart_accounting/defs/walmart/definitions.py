@@ -1,5 +1,8 @@
 """The Walmart domain's definitions: its assets, jobs, refresh schedules and sensors (reports, changes, webhooks)."""
 
+from datetime import datetime
+from typing import Callable
+
 import dagster as dg
 
 from walmart_accounting.defs.walmart.assets import WalmartAssets, build_walmart_assets
@@ -9,7 +12,8 @@ from walmart_accounting.defs.walmart.schedules import refresh_schedules
 from walmart_accounting.defs.walmart.sensors import change_sensor, settlement_sensor, webhook_sensor
 
 
-def walmart_definitions(partitions: WalmartPartitions) -> tuple[dg.Definitions, WalmartAssets]:
+def walmart_definitions(partitions: WalmartPartitions,
+                        now: Callable[[], datetime]) -> tuple[dg.Definitions, WalmartAssets]:
     """The domain's Definitions, and its assets for the ledgers built on them."""
     assets = build_walmart_assets(partitions)
     orders_job, returns_job, settlements_job = walmart_jobs(assets)
@@ -18,7 +22,7 @@ def walmart_definitions(partitions: WalmartPartitions) -> tuple[dg.Definitions, 
         jobs=[orders_job, returns_job, settlements_job],
         schedules=refresh_schedules(orders_job, returns_job, partitions.order_hours, partitions.days),
         sensors=[settlement_sensor(settlements_job),
-                 change_sensor(orders_job, returns_job, partitions.order_hours, partitions.days),
-                 webhook_sensor(orders_job, returns_job, partitions.order_hours, partitions.days)],
+                 change_sensor(orders_job, returns_job, partitions.order_hours, partitions.days, now),
+                 webhook_sensor(orders_job, returns_job, partitions.order_hours, partitions.days, now)],
     )
     return defs, assets

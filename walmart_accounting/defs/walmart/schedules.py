@@ -21,10 +21,12 @@ def trailing_run(partitions_def: dg.TimeWindowPartitionsDefinition, scheduled_ti
 
 
 def refresh_schedules(orders_job, returns_job, order_hours, days) -> list[dg.ScheduleDefinition]:
-    """Hourly: the last 72 hours of orders in one run; nightly: the last 7 days of returns."""
+    """Nightly: the last 72 hours of orders and the last 7 days of returns, each in one run."""
 
-    @dg.schedule(job=orders_job, cron_schedule="15 * * * *", execution_timezone="UTC",
-                 description="Every hour, refresh the last 72 hours of orders in one run.")
+    # Changes are found by walmart_changes within minutes; this nightly pass is the fallback for any it missed.
+    @dg.schedule(job=orders_job, cron_schedule="15 3 * * *", execution_timezone="UTC",
+                 description="Every night, refresh the last 72 hours of orders in one run (the fallback for "
+                             "walmart_changes).")
     def refresh_recent_orders(context: dg.ScheduleEvaluationContext):
         return trailing_run(order_hours, context.scheduled_execution_time, ORDER_REFRESH_WINDOW)
 

@@ -289,7 +289,7 @@ class OrdersMixin:
                 "fulfillment": fulfillment,
             }
             refund = line.refund
-            if refund is not None and refund.refunded_at is not None:
+            if refund is not None and refund.refunded_at is not None and refund.refunded_at <= self.as_of:
                 rendered["statusDate"] = _ms(max(status_at, refund.refunded_at))
                 if line.return_id is not None:
                     rendered["returnOrderId"] = line.return_id
