@@ -165,7 +165,7 @@ def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetim
             cursors[name] = result.cursor if result.cursor is not None else cursors.get(name)
             for request in result.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-            requests += list(result.run_requests or [])
+            requests += [r.with_replaced_attrs(job_name=r.job_name or sensor.job_name) for r in result.run_requests or []]
     for schedule in defs.schedules:
         for when in _cron_times(schedule.cron_schedule, previous, moment):
             with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:

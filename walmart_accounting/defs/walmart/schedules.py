@@ -16,7 +16,9 @@ def trailing_run(partitions_def: dg.TimeWindowPartitionsDefinition, scheduled_ti
     first = partitions_def.get_first_partition_window()
     if first is None or first.end > scheduled_time:
         return dg.SkipReason("no complete partition in the window yet")
-    bounds = partitions_def.get_partition_key_range_for_time_window(dg.TimeWindow(scheduled_time - window, scheduled_time))
+    # In a deployment's first days the window reaches back before its first partition: it starts there.
+    start = max(scheduled_time - window, first.start)
+    bounds = partitions_def.get_partition_key_range_for_time_window(dg.TimeWindow(start, scheduled_time))
     return dg.RunRequest(run_key=f"{bounds.start}..{bounds.end}", tags=range_tags(bounds.start, bounds.end))
 
 
