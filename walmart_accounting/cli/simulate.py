@@ -208,6 +208,11 @@ def _report(echo: Echo, server, seller, tally: Tally, home: Path, modes: dict[st
 
     echo(f"runs: {sum(tally.runs.values())} "
          f"({', '.join(f'{job} by {trigger}: {n}' for (job, trigger), n in sorted(tally.runs.items()))})")
+    late_ships = sum(1 for po in seller._pos if po.ship_at is not None and po.ship_at - po.created > timedelta(hours=72))
+    late_refunds = sum(1 for r in seller._returns if r.refunded_at <= seller.as_of
+                       and r.refunded_at - r.created > timedelta(days=7))
+    echo(f"the seller shipped {late_ships} order(s) more than 72 h after they were placed and refunded "
+         f"{late_refunds} return(s) more than 7 days after they were opened")
     if tally.events:
         echo(f"webhook events: {tally.events} delivered, and {tally.duplicates} duplicates delivered again")
     for failed in tally.failed_runs:
