@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test test-simulation lint dev clean
+.PHONY: install demo test test-simulation bench lint dev clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: install
 
 test-simulation: install
 	$(BIN)/python -m pytest -q -m simulation
+
+bench: install
+	$(BIN)/python benchmarks/event_to_invoice.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,10 +7,11 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 Echo = Callable[[str], None]
 WEBHOOK_SECRET = "simulated-walmart-webhook-secret"
@@ -21,15 +22,34 @@ class Tally:
     """What the simulation did: runs by job and trigger, and the invariants that failed."""
 
     runs: Counter = field(default_factory=Counter)
+    seconds: Counter = field(default_factory=Counter)  # wall time per job, and in the sensors and schedules
     failed_runs: list[str] = field(default_factory=list)
     events: int = 0
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
 
 
-def run_simulation(echo: Echo, days: int = 28, step_hours: int = 1, webhooks: bool = True,
-                   modes: dict[str, str] | None = None, seed: int = 7, workdir: Path | None = None) -> int:
-    """Run the seller's window hour by hour (sensors and schedules as the daemon would), then check the books; 0 if they tie out."""
+@dataclass
+class Deployment:
+    """A deployment on the sandboxes with the clock under control: what a simulation or a benchmark drives."""
+
+    home: Path
+    server: object
+    walmart: object  # the Walmart emulator's state
+    seller: object
+    timeline: object
+    store: object
+    defs: object
+    instance: object
+    now: Callable[[], datetime]
+    webhooks: bool
+    first: datetime
+
+
+@contextmanager
+def deployment(days: int = 28, webhooks: bool = True, modes: dict[str, str] | None = None, seed: int = 7,
+               workdir: Path | None = None, start: date | None = None) -> Iterator[Deployment]:
+    """The sandboxes, a store, connected ledgers, the webhook receiver (subscribed) and the code location's definitions."""
     import dagster as dg
     import requests
     import yaml
@@ -46,8 +66,8 @@ def run_simulation(echo: Echo, days: int = 28, step_hours: int = 1, webhooks: bo
     shutil.rmtree(home, ignore_errors=True)
     (home / "dagster").mkdir(parents=True)
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    server = SandboxServer(SandboxOptions(seed=seed, seller_days=days)).start()
-    receiver = None
+    server = SandboxServer(SandboxOptions(seed=seed, seller_days=days, seller_start=start)).start()
+    receiver = store = None
     saved = dict(os.environ)
     try:
         clock = server.options.clock
@@ -56,12 +76,16 @@ def run_simulation(echo: Echo, days: int = 28, step_hours: int = 1, webhooks: bo
         for ledger, mode in (modes or {}).items():
             config["ledgers"][ledger]["posting_mode"] = mode
         (home / "mapping.yaml").write_text(yaml.safe_dump(config))
+        # Hours pass in seconds here, so the per-minute limits would throttle a day's posting into real minutes;
+        # they are lifted (client pace and emulators alike). The daily limits stay, counted in simulated days.
+        server.app.state.exact.minutely_limit = server.app.state.xero.minute_limit = 100_000
         os.environ.update({**server.env(), "DAGSTER_HOME": str(home / "dagster"),
+                           "XERO_CALLS_PER_MINUTE": "100000", "EXACT_CALLS_PER_MINUTE": "100000",
                            "WALMART_ACCOUNTING_DB_URL": f"sqlite:///{home / 'store.sqlite'}",
                            "WALMART_ACCOUNTING_SECRET_KEY": Fernet.generate_key().decode(),
                            "WALMART_ACCOUNTING_CONFIG": str(home / "mapping.yaml")})
-        seller = server.app.state.walmart.seller
         walmart = server.app.state.walmart
+        seller = walmart.seller
         timeline = Timeline(walmart)
         first = datetime.combine(seller.start, datetime.min.time(), UTC)
         timeline.travel_to(first)
@@ -71,39 +95,72 @@ def run_simulation(echo: Echo, days: int = 28, step_hours: int = 1, webhooks: bo
         if webhooks:
             receiver = _start_receiver(store, clock, ThreadedServer)
             _subscribe(receiver.url)
-        defs = build_defs(start=seller.start, now=now)
-        instance = dg.DagsterInstance.ephemeral()  # in memory, like the demo's: thousands of runs' events
-        last_report = max(datetime.strptime(s.report_date, "%m%d%Y").replace(tzinfo=UTC) for s in seller.settlements)
-        until = max(first + timedelta(days=days), last_report) + timedelta(days=2)
-        echo(f"simulating {seller.start} to {until.date()} in steps of {step_hours} h, webhooks "
-             f"{'on' if webhooks else 'off (polling only)'}, modes {_modes(defs)}")
-        tally = Tally()
-        cursors: dict[str, str | None] = {}
-        seen_keys: set[str] = set()
-        started = time.monotonic()
-        moment, steps = first, 0
-        while moment < until:
-            previous, moment = moment, moment + timedelta(hours=step_hours)
-            timeline.travel_to(moment, notify=webhooks)
-            if webhooks:
-                tally.events, tally.duplicates = _deliver_twice(walmart, tally.events, tally.duplicates)
-            for request in _evaluate(defs, instance, cursors, previous, moment, webhooks):
-                if request.run_key and request.run_key in seen_keys:
-                    continue  # the daemon starts one run per run key
-                seen_keys.add(request.run_key)
-                _execute(defs, instance, request, tally)
-            steps += 1
-            if steps % 24 == 0:
-                echo(f"    {moment:%Y-%m-%d %H:%M}: {sum(tally.runs.values())} runs so far "
-                     f"({time.monotonic() - started:.0f} s)")
-        store.dispose()
-        return _report(echo, server, seller, tally, home, modes)
+        yield Deployment(home=home, server=server, walmart=walmart, seller=seller, timeline=timeline, store=store,
+                         defs=build_defs(start=seller.start, now=now),
+                         instance=dg.DagsterInstance.ephemeral(),  # in memory, like the demo's: thousands of runs
+                         now=now, webhooks=webhooks, first=first)
     finally:
+        if store is not None:
+            store.dispose()
         if receiver is not None:
             receiver.stop()
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+def run_simulation(echo: Echo, days: int = 28, step_hours: int = 1, webhooks: bool = True,
+                   modes: dict[str, str] | None = None, seed: int = 7, workdir: Path | None = None,
+                   start: date | None = None) -> int:
+    """Run the seller's window hour by hour (sensors and schedules as the daemon would), then check the books; 0 if they tie out."""
+    with deployment(days, webhooks, modes, seed, workdir, start) as live:
+        reports = [datetime.strptime(s.report_date, "%m%d%Y").replace(tzinfo=UTC) for s in live.seller.settlements]
+        until = max([live.first + timedelta(days=days), *reports]) + timedelta(days=2)
+        echo(f"simulating {live.seller.start} to {until.date()} in steps of {step_hours} h, webhooks "
+             f"{'on' if webhooks else 'off (polling only)'}, modes {_modes(live.defs)}, "
+             f"{len(reports)} settlement report(s) on the way")
+        tally = Tally()
+        ticker = Ticker(live)
+        started = time.monotonic()
+        moment, steps = live.first, 0
+        while moment < until:
+            moment += timedelta(hours=step_hours)
+            ticker.advance_to(moment, tally)
+            steps += 1
+            if steps % 24 == 0:
+                echo(f"    {moment:%Y-%m-%d %H:%M}: {sum(tally.runs.values())} runs so far "
+                     f"({time.monotonic() - started:.0f} s)")
+        return _report(echo, live.server, live.seller, tally, live.home, modes)
+
+
+class Ticker:
+    """The daemon's part: move the clock, deliver what Walmart sends, evaluate sensors and schedules, run what they ask."""
+
+    def __init__(self, live: Deployment) -> None:
+        self.live = live
+        self.cursors: dict[str, str | None] = {}
+        self.seen_keys: set[str] = set()
+        self.moment = live.first
+
+    def advance_to(self, moment: datetime, tally: Tally) -> None:
+        live = self.live
+        previous, self.moment = self.moment, moment
+        live.timeline.travel_to(moment, notify=live.webhooks)
+        if live.webhooks:
+            tally.events, tally.duplicates = _deliver_twice(live.walmart, tally.events, tally.duplicates)
+        self.tick(previous, moment, tally)
+
+    def tick(self, previous: datetime, moment: datetime, tally: Tally, names: list[str] | None = None) -> None:
+        """Evaluate the sensors (`names`, or all) and the schedules due in (previous, moment], and execute their runs."""
+        live = self.live
+        ticked = time.monotonic()
+        due = _evaluate(live.defs, live.instance, self.cursors, previous, moment, live.webhooks, names)
+        tally.seconds["(sensors and schedules)"] += time.monotonic() - ticked
+        for request in due:
+            if request.run_key and request.run_key in self.seen_keys:
+                continue  # the daemon starts one run per run key
+            self.seen_keys.add(request.run_key)
+            _execute(live.defs, live.instance, request, tally)
 
 
 def _modes(defs) -> str:
@@ -146,8 +203,12 @@ def _deliver_twice(walmart, delivered: int, duplicates: int) -> tuple[int, int]:
     return delivered + len(new), duplicates
 
 
-def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetime, webhooks: bool):
-    """The run requests of every sensor due and every schedule that fired in (previous, moment], in the daemon's way."""
+def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetime, webhooks: bool,
+              only: list[str] | None = None):
+    """The run requests of every sensor due and every schedule that fired in (previous, moment], in the daemon's way.
+
+    With `only`, just those sensors and no schedule.
+    """
     import dagster as dg
 
     from walmart_accounting.defs.alerts import AlertResource
@@ -156,6 +217,7 @@ def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetim
     resources = {"walmart": WalmartResource.from_env(), "store": StoreResource(), "alerts": AlertResource()}
     names = ["walmart_webhook_events"] if webhooks else []
     names += ["walmart_changes", "new_settlement_reports", *(s.name for s in defs.sensors if s.name.endswith("_waiting_documents"))]
+    names = names if only is None else only
     requests: list[dg.RunRequest] = []
     for name in names:
         sensor = defs.resolve_sensor_def(name)
@@ -166,7 +228,7 @@ def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetim
             for request in result.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
             requests += [r.with_replaced_attrs(job_name=r.job_name or sensor.job_name) for r in result.run_requests or []]
-    for schedule in defs.schedules:
+    for schedule in defs.schedules if only is None else []:
         for when in _cron_times(schedule.cron_schedule, previous, moment):
             with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
                 data = schedule.evaluate_tick(context)
@@ -188,12 +250,14 @@ def _cron_times(cron: str, after: datetime, until: datetime) -> list[datetime]:
 
 def _execute(defs, instance, request, tally: Tally) -> None:
     job = defs.resolve_job_def(request.job_name)
+    started = time.monotonic()
     result = job.execute_in_process(instance=instance, tags=dict(request.tags), partition_key=request.partition_key,
                                     raise_on_error=False,
                                     run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
     trigger = request.tags.get("walmart_accounting/trigger") or ("schedule" if "dagster/schedule_name" in request.tags
                                                                else "sensor")
     tally.runs[(request.job_name, trigger)] += 1
+    tally.seconds[request.job_name] += time.monotonic() - started
     if not result.success:
         tally.failed_runs.append(f"{request.job_name} {request.partition_key or request.tags}")
 
@@ -208,6 +272,7 @@ def _report(echo: Echo, server, seller, tally: Tally, home: Path, modes: dict[st
 
     echo(f"runs: {sum(tally.runs.values())} "
          f"({', '.join(f'{job} by {trigger}: {n}' for (job, trigger), n in sorted(tally.runs.items()))})")
+    echo("time: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in tally.seconds.most_common()))
     late_ships = sum(1 for po in seller._pos if po.ship_at is not None and po.ship_at - po.created > timedelta(hours=72))
     late_refunds = sum(1 for r in seller._returns if r.refunded_at <= seller.as_of
                        and r.refunded_at - r.created > timedelta(days=7))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import date
 from decimal import Decimal
@@ -395,10 +396,17 @@ def load_config(path: str | os.PathLike | None = None) -> MappingConfig:
         text = resources.files("walmart_accounting.domain").joinpath(DEFAULT_CONFIG_RESOURCE).read_text("utf-8")
         source = f"(packaged {DEFAULT_CONFIG_RESOURCE})"
     try:
-        data = yaml.safe_load(text)
+        data = _parsed_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"(YAML syntax): {exc}"]) from None
     return parse_config(data, source)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_yaml(text: str) -> object:
+    # Every asset of a run loads the mapping; parsing the YAML is most of the cost, validating it is cheap.
+    # Keyed by the text, so an edited file is read afresh; pydantic copies what it validates, never mutates it.
+    return yaml.safe_load(text)
 
 
 def load_default_config() -> MappingConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -28,6 +29,12 @@ class DocumentResult:
 
 def empty_documents() -> pd.DataFrame:
     """A DocumentLine frame without rows, with the model's dtypes."""
+    return _validated_empty_documents().copy()
+
+
+@functools.cache
+def _validated_empty_documents() -> pd.DataFrame:
+    # Validating the empty frame costs a tenth of a second; most partitions of a range have no documents.
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in DOCUMENT_COLUMNS})
     for column in ("line_no", "quantity", "amount_cents", "tax_cents"):
         frame[column] = frame[column].astype("int64")
