@@ -19,11 +19,14 @@ class AlertResource(EnvResource):
 
     ENV: ClassVar[dict[str, str]] = {"webhook_url": "WALMART_ACCOUNTING_ALERT_WEBHOOK_URL",
                                      "slack_channel": "WALMART_ACCOUNTING_ALERT_SLACK_CHANNEL",
-                                     "slack_token": "SLACK_BOT_TOKEN"}
+                                     "slack_token": "SLACK_BOT_TOKEN",
+                                     "max_wait_hours": "WALMART_ACCOUNTING_MAX_WAIT_HOURS"}
 
     webhook_url: str | None = None  # a chat's incoming webhook (Slack, Teams, Mattermost): POST {"text": ...}
     slack_channel: str | None = None
     slack_token: str | None = None
+    # A document waiting longer than this is an incident: what it waits for is probably not coming by itself.
+    max_wait_hours: int = 72
 
     def send(self, incident: str, text: str) -> None:
         """Log the incident, then tell each configured sink; a sink that fails is logged, never raised."""

@@ -38,4 +38,8 @@ def test_serve_prints_exports_that_reach_all_three_apis():
                             headers={"Accept": "application/json"}).status_code == 401
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine (two test workers); what is tested is above
+            proc.kill()
+            proc.wait(30)

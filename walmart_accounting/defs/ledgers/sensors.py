@@ -12,11 +12,8 @@ from walmart_accounting.defs.alerts import AlertResource
 from walmart_accounting.defs.resources import StoreResource
 from walmart_accounting.store.models import PostingStatus
 
-# A document waiting longer than this is an incident: what it waits for is probably never coming by itself.
-MAX_WAIT = timedelta(hours=72)
 
-
-def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_wait: timedelta = MAX_WAIT,
+def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_wait: timedelta | None = None,
                    now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dg.SensorDefinition:
     """Every 5 minutes: when documents were posted since the last tick, re-run each partition holding waiting ones.
 
@@ -28,7 +25,8 @@ def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_
                default_status=dg.DefaultSensorStatus.STOPPED,
                description=f"Every 5 minutes: post {ledger} documents that wait for others (a payment for its "
                            "invoice, a transfer for its settlement) once new documents reached the ledger; a document "
-                           f"waiting over {max_wait} is logged as an alert.")
+                           "waiting longer than the alerts' max_wait_hours (72 unless "
+                           "WALMART_ACCOUNTING_MAX_WAIT_HOURS says) is an alert.")
     def waiting_documents(context: dg.SensorEvaluationContext, store: StoreResource, alerts: AlertResource):
         state = json.loads(context.cursor) if context.cursor else {"posted_until": None, "alerted": []}
         postings = store.get().postings(ledger=ledger)
@@ -36,10 +34,11 @@ def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_
         latest = max(posted).isoformat() if posted else None
         waiting = [p for p in postings if p.status == PostingStatus.WAITING]
         alerted = set(state.get("alerted", []))
+        limit = max_wait or timedelta(hours=alerts.max_wait_hours)
         for posting in waiting:
             since = posting.waiting_since
-            if since and now() - since.replace(tzinfo=since.tzinfo or UTC) > max_wait and posting.document_key not in alerted:
-                alerts.send(f"{ledger} {posting.document_key} waiting since {since.isoformat()}",
+            if since and now() - since.replace(tzinfo=since.tzinfo or UTC) > limit and posting.document_key not in alerted:
+                alerts.send(f"{ledger} {posting.document_key} waiting since {since.isoformat()} (over {limit})",
                             f"{posting.last_error} (partition {posting.partition_key} of {posting.asset})")
                 alerted.add(posting.document_key)
         alerted &= {p.document_key for p in waiting}

@@ -31,10 +31,11 @@ def defs():
     return build_defs(start=date(2026, 10, 19))
 
 
-def _tick(defs, sensor, cursor) -> dg.SensorResult:
+def _tick(defs, sensor, cursor, alerts: AlertResource | None = None) -> dg.SensorResult:
     """The sensor's own answer for one tick (run requests, cursor), as the daemon would receive it."""
+    resources = {"store": StoreResource(), "alerts": alerts or AlertResource()}
     with dg.instance_for_test() as instance, dg.build_sensor_context(
-            instance=instance, cursor=cursor, resources={"store": StoreResource(), "alerts": AlertResource()}) as context:
+            instance=instance, cursor=cursor, resources=resources) as context:
         result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -79,3 +80,15 @@ def test_a_document_waiting_too_long_is_alerted_once(store, defs, caplog):
     assert json.loads(again.cursor)["alerted"] == ["WM-2-PAY"]
     alerts = [r.getMessage() for r in caplog.records if r.name == "walmart_accounting.alerts"]
     assert len(alerts) == 1 and "WM-2-PAY" in alerts[0] and "its invoice is not in the ledger" in alerts[0]
+
+
+def test_the_age_that_makes_a_waiting_document_an_alert_is_configured(store, defs, caplog, monkeypatch):
+    later = datetime.now(UTC) + timedelta(hours=30)
+    sensor = waiting_sensor("xero", {"xero_posted_settlement": defs.resolve_job_def("post_to_xero")}, now=lambda: later)
+    _wait(store, "WM-2-PAY", REPORTS[0])
+    assert json.loads(_tick(defs, sensor, None).cursor)["alerted"] == [], "30 hours is within the default 72"
+    monkeypatch.setenv("WALMART_ACCOUNTING_MAX_WAIT_HOURS", "24")
+    first = _tick(defs, sensor, None, AlertResource.from_env())
+    assert json.loads(first.cursor)["alerted"] == ["WM-2-PAY"]
+    alerts = [r.getMessage() for r in caplog.records if r.name == "walmart_accounting.alerts"]
+    assert len(alerts) == 1 and "(over 1 day, 0:00:00)" in alerts[0]
