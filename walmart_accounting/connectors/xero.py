@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
@@ -25,7 +26,9 @@ API_URL = "https://api.xero.com"
 IDENTITY_URL = "https://identity.xero.com"
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 ACCOUNTING = "/api.xro/2.0"
-DEFAULT_SCOPES = "openid offline_access accounting.transactions accounting.contacts accounting.settings"
+# accounting.reports.read: the Trial Balance that read-back checks compare account balances with.
+DEFAULT_SCOPES = ("openid offline_access accounting.transactions accounting.contacts accounting.settings "
+                  "accounting.reports.read")
 MAX_BATCH = 50
 CREDENTIAL_NAME = "xero"
 
@@ -260,6 +263,16 @@ class XeroClient:
         for start in range(0, len(numbers), 40):
             found.extend(self.get_paged("Invoices", {"InvoiceNumbers": ",".join(numbers[start:start + 40])}))
         return found
+
+    def trial_balance(self, day: date, *, payments_only: bool = False) -> dict[str, Any]:
+        """The Trial Balance report as at `day` (GET /Reports/TrialBalance?date=): one ReportWithRow, plain data."""
+        params = {"date": day.isoformat()}
+        if payments_only:
+            params["paymentsOnly"] = "true"
+        reports = self._request("GET", f"{ACCOUNTING}/Reports/TrialBalance", params=params).get("Reports") or []
+        if not reports:
+            raise ApiError("xero", f"Reports/TrialBalance for {day.isoformat()} returned no report")
+        return reports[0]
 
     def allocate_credit_note(self, credit_note_id: str, allocation: dict[str, Any], document_key: str) -> list[ElementResult]:
         return self.create("Allocations", [allocation], document_keys=[document_key],

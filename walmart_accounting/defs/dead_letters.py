@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.store.db import DB_URL_ENV_VAR, redacted
+from walmart_accounting.store.models import DeadLetterStatus
 from walmart_accounting.store.store import Store
 
 # Where a record says when it happened: transformed rows, then Walmart's own fields (orders in epoch ms).
@@ -100,3 +101,42 @@ def accepted_keys(frame: pd.DataFrame, *columns: str) -> set[str]:
         joined = joined + ":" + parts[column]
         keys.update(joined)
     return keys
+
+
+NO_OPEN_DEAD_LETTERS = "no_open_dead_letters"
+NO_OPEN_DEAD_LETTERS_DESCRIPTION = ("No record of the partition sits in the dead letters: each one that does is named "
+                                    "with its reason (fix, then `walmart-accounting dead-letters retry ID`).")
+
+
+def _covers(label: str | None, key: str | None) -> bool:
+    """Whether a dead letter's partition label (a key, or `first...last` of a range run) covers partition `key`."""
+    if label is None or key is None:
+        return label == key
+    if "..." in label:
+        first, last = label.split("...", 1)
+        return first <= key <= last  # time partition keys sort as their times do
+    return label == key
+
+
+def dead_letter_checks(context: dg.AssetExecutionContext, store: Store, source: str, asset_key: dg.AssetKey | str,
+                       labels: dict | None = None, check_name: str = NO_OPEN_DEAD_LETTERS):
+    """Per partition of the run: a failed check while records of that partition sit in the dead letters, naming them.
+
+    Not blocking: the rest of the partition goes on; the check is what keeps the partition from looking green.
+    `labels` (a settlement's id and period) go on each result.
+    """
+    open_letters = [d for d in store.dead_letters(status=None, source=source) if d.status != DeadLetterStatus.RESOLVED]
+    ranged = context.has_partition_key_range and len(context.partition_keys) > 1
+    keys = context.partition_keys if ranged else [context.partition_key if context.has_partition_key else None]
+    for key in keys:
+        mine = [d for d in open_letters if _covers(d.partition_key, key)]
+        table = pd.DataFrame([(d.id, d.record_key, d.reason[:200], d.status) for d in mine[:25]],
+                             columns=["id", "record_key", "reason", "status"])
+        metadata = {**(labels or {}), "open_dead_letters": dg.MetadataValue.int(len(mine)),
+                    "dead_letters": dg.MetadataValue.md(table.to_markdown(index=False) if mine else "none"),
+                    "find_them": dg.MetadataValue.text(f"walmart-accounting dead-letters list --source {source}")}
+        if ranged:  # Dagster's AssetCheckResult names only a run's single partition
+            yield dg.AssetCheckEvaluation(asset_key=dg.AssetKey.from_coercible(asset_key), check_name=check_name,
+                                          passed=not mine, partition=key, metadata=metadata)
+        else:
+            yield dg.AssetCheckResult(asset_key=asset_key, check_name=check_name, passed=not mine, metadata=metadata)

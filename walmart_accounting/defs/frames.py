@@ -62,7 +62,7 @@ def window_of(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
 
 
 def check_per_partition(context: dg.AssetExecutionContext, check_name: str, parts: dict[str | None, pd.DataFrame],
-                        evaluate: Callable[[pd.DataFrame], tuple[bool, dict]]):
+                        evaluate: Callable[[pd.DataFrame], tuple[bool, dict]], blocking: bool = False):
     """One evaluation of a partitioned check per partition of the run, each judged on that partition's frame.
 
     Dagster's AssetCheckResult can only name a run's single partition; a range run records each partition's
@@ -72,7 +72,7 @@ def check_per_partition(context: dg.AssetExecutionContext, check_name: str, part
     for key, frame in parts.items():
         passed, metadata = evaluate(frame)
         yield dg.AssetCheckEvaluation(asset_key=asset_key, check_name=check_name, passed=bool(passed),
-                                      metadata=metadata, partition=partition_label(context, key))
+                                      metadata=metadata, partition=partition_label(context, key), blocking=blocking)
 
 
 def partition_label(context: dg.AssetExecutionContext, key: str | None) -> str | None:

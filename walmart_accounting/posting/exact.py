@@ -33,16 +33,18 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from walmart_accounting.connectors.errors import NotFoundError, ValidationError
-from walmart_accounting.connectors.exact import ExactClient, account_code, any_of, eq
+from walmart_accounting.connectors.exact import ExactClient, ODataLiteral, account_code, any_of, eq
 from walmart_accounting.domain.config import Ledger, LedgerReference, MappingConfig
 from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.readback import DUPLICATE, MISSING, VOIDED, LedgerFinding, amount_finding, as_decimal
 from walmart_accounting.posting.references import ReferenceData
 
 log = logging.getLogger("walmart_accounting.posting.exact")
@@ -53,6 +55,7 @@ SALES_INVOICES = "salesinvoice/SalesInvoices"
 PRINTED_SALES_INVOICES = "salesinvoice/PrintedSalesInvoices"
 BANK_ENTRIES = "financialtransaction/BankEntries"
 BANK_ENTRY_LINES = "financialtransaction/BankEntryLines"
+TRANSACTION_LINES = "financialtransaction/TransactionLines"
 ACCOUNTS = "crm/Accounts"
 GL_ACCOUNTS = "financial/GLAccounts"
 JOURNALS = "financial/Journals"
@@ -456,6 +459,127 @@ class ExactAdapter:
                 return invoice
         return (self._lookup_entries(SALES_ENTRIES, [key]).get(key)
                 or self._lookup_entries(PURCHASE_ENTRIES, [key]).get(key))
+
+    # -- read-back: does Exact still hold what we posted? (for asset checks; see posting/readback.py) --------
+
+    def verify_posted(self, documents: Sequence[LedgerDocument], ledger_ids: Mapping[str, str]) -> list[LedgerFinding]:
+        """The ways Exact disagrees with documents we posted (missing, voided, duplicate, amount); [] when it agrees.
+
+        Batched like `find_posted`: entries by `YourRef`, bank entry lines by `Description`, 10 keys per
+        `$filter` (one call per 10 documents, plus one per 60 rows returned). Exact has no void: an entry
+        deleted in Exact is missing, and one with Reversal set (a reversing entry under our key) is reversed.
+        """
+        del ledger_ids  # Exact is looked up by our key; a GUID alone does not tell a deleted entry from a moved one
+        by_kind: dict[DocumentKind, list[LedgerDocument]] = {}
+        for document in documents:
+            by_kind.setdefault(document.kind, []).append(document)
+        findings: list[LedgerFinding] = []
+        for kind, docs in by_kind.items():
+            if kind in (DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE):
+                # Credit notes are posted with their lines negated (Exact wants them negative).
+                sign = {d.key: -1 if d.kind == DocumentKind.CREDIT_NOTE else 1 for d in docs}
+                if self.cfg.stock_tracked_items:
+                    # AmountFC includes Exact's own VAT calculation on sales invoices (see _post_sales_invoice).
+                    findings += self._verify_entries(docs, SALES_INVOICES, "InvoiceID", sign)
+                else:
+                    findings += self._verify_entries(docs, SALES_ENTRIES, "EntryID", sign)
+            elif kind == DocumentKind.FEE_BILL:
+                findings += self._verify_entries(docs, PURCHASE_ENTRIES, "EntryID", {d.key: 1 for d in docs})
+                flagged = {f.document_key for f in findings}
+                # Its payment out of clearing is part of the document: a bank line whose Description is the key,
+                # for minus the bill's total.
+                findings += self._verify_bank_lines([d for d in docs if d.key not in flagged and d.total_cents],
+                                                    lambda d: -d.total_cents, "its payment from the clearing account")
+            elif kind == DocumentKind.PAYMENT:
+                findings += self._verify_bank_lines(docs, lambda d: d.total_cents, "payment")
+            elif kind == DocumentKind.TRANSFER:
+                # Out of the clearing journal onto the bank G/L account: the lines are minus the payout.
+                findings += self._verify_bank_lines(docs, lambda d: -d.total_cents, "transfer")
+        return findings
+
+    def _verify_entries(self, documents: list[LedgerDocument], resource: str, id_field: str,
+                        sign: Mapping[str, int]) -> list[LedgerFinding]:
+        """Sales/purchase entries (or sales invoices) whose YourRef is the key: once, not reversed, our total."""
+        reversible = "Reversal" if resource == SALES_ENTRIES else None  # the only one of the three that has it
+        select = [id_field, "YourRef", "AmountFC", "Currency", "Type", "Status"] + ([reversible] if reversible else [])
+        found: dict[str, list[dict[str, Any]]] = {}
+        for chunk in _chunks(sorted({d.key for d in documents})):
+            for row in self.client.query(resource, filter=any_of("YourRef", chunk), select=select):
+                found.setdefault(str(row.get("YourRef")), []).append(row)
+        findings: list[LedgerFinding] = []
+        entity = resource.rsplit("/", 1)[1]
+        for document in documents:
+            kind = document.kind.value
+            rows = found.get(document.key, [])
+            live = [r for r in rows if not (reversible and r.get(reversible))]
+            if not rows:
+                findings.append(LedgerFinding(document.key, kind, MISSING, f"no {entity} with YourRef {document.key} "
+                                                                           f"in Exact"))
+            elif len(live) > 1:
+                ids = ", ".join(str(r.get(id_field)) for r in live)
+                findings.append(LedgerFinding(document.key, kind, DUPLICATE,
+                                              f"{len(live)} {entity} carry YourRef {document.key}: {ids}"))
+            elif len(live) < len(rows):
+                reversed_ = next(r for r in rows if r.get(reversible))
+                findings.append(LedgerFinding(document.key, kind, VOIDED,
+                                              f"{entity} {reversed_.get(id_field)} reverses {document.key} in Exact"))
+            else:
+                currency = self._currency(document)
+                finding = amount_finding(document.key, kind, self._money(sign[document.key] * document.total_cents,
+                                                                         currency),
+                                         live[0].get("AmountFC"), currency, live[0].get("Currency"),
+                                         where=f" ({live[0].get(id_field)})")
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def _verify_bank_lines(self, documents: list[LedgerDocument], expected_cents, what: str) -> list[LedgerFinding]:
+        """Bank entries holding lines whose Description is the key: one entry, its lines summing to ours."""
+        found: dict[str, dict[str, Decimal]] = {}  # key -> EntryID -> AmountFC of the key's lines
+        for chunk in _chunks(sorted({d.key for d in documents})):
+            for row in self.client.query(BANK_ENTRY_LINES, filter=any_of("Description", chunk),
+                                         select=["EntryID", "Description", "AmountFC"]):
+                entries = found.setdefault(str(row.get("Description")), {})
+                entry = str(row.get("EntryID"))
+                entries[entry] = entries.get(entry, Decimal(0)) + (as_decimal(row.get("AmountFC")) or Decimal(0))
+        findings: list[LedgerFinding] = []
+        for document in documents:
+            kind = document.kind.value
+            entries = found.get(document.key, {})
+            if not entries:
+                findings.append(LedgerFinding(document.key, kind, MISSING,
+                                              f"no bank entry line with Description {document.key} in Exact ({what})"))
+            elif len(entries) > 1:
+                findings.append(LedgerFinding(document.key, kind, DUPLICATE,
+                                              f"{len(entries)} bank entries carry {document.key} ({what}): "
+                                              f"{', '.join(sorted(entries))}"))
+            else:
+                (entry, amount), = entries.items()
+                currency = self._currency(document)
+                finding = amount_finding(document.key, kind, self._money(expected_cents(document), currency), amount,
+                                         currency, where=f" (bank entry {entry}, {what})")
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def account_balances(self, codes: Sequence[str], as_of: date) -> dict[str, Decimal]:
+        """Each G/L account's balance at `as_of` in the division currency, debit positive, from TransactionLines.
+
+        financial/ReportingBalance sums by ReportingYear and ReportingPeriod, so it cannot say "as of" a day
+        inside a period: the lines (financialtransaction/TransactionLines, AmountDC debit positive) dated on or
+        before `as_of` are summed instead, 10 accounts per `$filter`, one call per 60 lines returned.
+        """
+        wanted = sorted({str(c).strip() for c in codes})
+        totals = {code: Decimal("0.00") for code in wanted}
+        until = ODataLiteral.datetime(datetime(as_of.year, as_of.month, as_of.day))
+        for chunk in _chunks(wanted):
+            rows = self.client.query(TRANSACTION_LINES, filter=f"({any_of('GLAccountCode', chunk)}) and Date le {until}",
+                                     select=["GLAccountCode", "AmountDC"])
+            for row in rows:
+                code = str(row.get("GLAccountCode") or "").strip()
+                if code in totals:
+                    totals[code] += as_decimal(row.get("AmountDC")) or Decimal(0)
+        return {code: totals[str(code).strip()] for code in codes}
 
     # -- what the division holds of what the mapping names (config check --ledger) ------------------------
 

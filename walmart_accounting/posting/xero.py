@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError
 from walmart_accounting.connectors.xero import ElementResult, XeroClient, where_literal
@@ -49,6 +50,14 @@ from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money, MoneyError, xero_quote
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.readback import (
+    DUPLICATE,
+    MISSING,
+    VOIDED,
+    LedgerFinding,
+    amount_finding,
+    as_decimal,
+)
 from walmart_accounting.posting.references import ReferenceData
 
 log = logging.getLogger("walmart_accounting.posting.xero")
@@ -88,24 +97,13 @@ def _amount(cents: int, currency: str) -> Decimal:
         raise _Refused(f"amount {cents!r} {currency!r}: {exc}") from None
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 def xero_currency_rate(exchange_rate: Any) -> Decimal | None:
     """Xero's CurrencyRate for a document whose `exchange_rate` is ledger base units per document unit.
 
     Xero quotes rates as units of the foreign (document) currency per unit of the organisation's base
     currency ("1 USD = 0.92 EUR"), the reciprocal of our convention; Xero keeps 6 decimals.
     """
-    rate = _decimal(exchange_rate)
+    rate = as_decimal(exchange_rate)
     if rate is None:
         return None
     if rate <= 0:
@@ -197,6 +195,178 @@ class XeroAdapter:
         results = handler(list(documents))
         return [results.get(d.key) or PostResult(d.key, False, error="no result from the Xero adapter")
                 for d in documents]
+
+    # ------------------------------------------------------------------------------------------------
+    # read-back: does Xero still hold what we posted? (for asset checks; see posting/readback.py)
+    # ------------------------------------------------------------------------------------------------
+
+    def verify_posted(self, documents: Sequence[LedgerDocument], ledger_ids: Mapping[str, str]) -> list[LedgerFinding]:
+        """The ways Xero disagrees with documents we posted (missing, voided, duplicate, amount); [] when it agrees.
+
+        Batched as posting looks documents up: Invoices and CreditNotes by `where` on number (and, for
+        sales invoices, Reference) 12 keys a call, Payments and BankTransfers by Reference 25 a call, and
+        by `IDs` (40 a call) only for the documents whose number found nothing live. A partition of N
+        documents of one kind costs about N/12 (invoices) or N/25 (payments, transfers) calls.
+        """
+        by_kind: dict[DocumentKind, list[LedgerDocument]] = {}
+        for document in documents:
+            by_kind.setdefault(document.kind, []).append(document)
+        findings: list[LedgerFinding] = []
+        for kind, docs in by_kind.items():
+            if kind == DocumentKind.SALES_INVOICE:
+                # A negative (summary) invoice is posted as a credit note of the reversed lines.
+                findings += self._verify_documents([d for d in docs if d.total_cents >= 0], ledger_ids, "invoice",
+                                                   ("ACCREC",), sign=1, by_reference=True)
+                findings += self._verify_documents([d for d in docs if d.total_cents < 0], ledger_ids, "credit",
+                                                   ("ACCRECCREDIT",), sign=-1)
+            elif kind == DocumentKind.CREDIT_NOTE:
+                # Reference names the invoice reversed (several credit notes may share it): number only.
+                findings += self._verify_documents(docs, ledger_ids, "credit", ("ACCRECCREDIT",), sign=1)
+            elif kind == DocumentKind.FEE_BILL:
+                bills = [d for d in docs if d.total_cents >= 0]
+                credits = [d for d in docs if d.total_cents < 0]
+                findings += self._verify_documents(bills, ledger_ids, "invoice", ("ACCPAY",), sign=1)
+                findings += self._verify_documents(credits, ledger_ids, "credit", ("ACCPAYCREDIT",), sign=-1)
+                flagged = {f.document_key for f in findings}
+                # The bill's settlement from clearing (Reference key-PAY) is part of the document. Its amount
+                # is what the bill owed when it was paid, which the bill's own total already checks: presence
+                # and status only.
+                settled = [d for d in docs if d.key not in flagged and d.total_cents != 0]
+                findings += self._verify_references(
+                    settled, "Payments", "PaymentID", None, reference=lambda d: d.key + PAYMENT_SUFFIX,
+                    what="its payment from the clearing account")
+            elif kind == DocumentKind.PAYMENT:
+                # Posted as the absolute amount: an invoice's payment, or a credit note's refund.
+                findings += self._verify_references(
+                    docs, "Payments", "PaymentID",
+                    lambda d: _amount(abs(d.total_cents), self._currency(d)))
+            elif kind == DocumentKind.TRANSFER:
+                # Posted as the absolute payout, its direction given by the accounts.
+                findings += self._verify_references(
+                    docs, "BankTransfers", "BankTransferID",
+                    lambda d: _amount(abs(sum(int(line["amount_cents"]) for line in d.lines)), self._currency(d)))
+            # Other kinds are never posted to Xero: nothing to read back.
+        return findings
+
+    def _verify_documents(self, documents: list[LedgerDocument], ledger_ids: Mapping[str, str], kind: str,
+                          types: tuple[str, ...], *, sign: int, by_reference: bool = False) -> list[LedgerFinding]:
+        """Invoices or credit notes of `types` whose number (or Reference) is the key, checked one by one."""
+        if not documents:
+            return []
+        collection, id_field, number_field = (("Invoices", "InvoiceID", "InvoiceNumber") if kind == "invoice"
+                                              else ("CreditNotes", "CreditNoteID", "CreditNoteNumber"))
+        fields = (number_field, "Reference") if by_reference else (number_field,)
+        keys = [d.key for d in documents]
+        rows = [r for r in self._where_any(collection, fields, keys, per_call=WHERE_CHUNK // len(fields))
+                if r.get("Type") in types]
+        matches: dict[str, list[dict]] = {}
+        for row in rows:
+            for value in {_casefold(row.get(f)) for f in fields}:
+                matches.setdefault(value, [])
+                if all(r.get(id_field) != row.get(id_field) for r in matches[value]):
+                    matches[value].append(row)
+        lost = [d for d in documents if not any(r.get("Status") not in DEAD_STATUSES
+                                                for r in matches.get(_casefold(d.key), []))]
+        by_id = self._documents_by_id(collection, id_field, [ledger_ids[d.key] for d in lost if ledger_ids.get(d.key)])
+        findings: list[LedgerFinding] = []
+        for document in documents:
+            found = matches.get(_casefold(document.key), [])
+            live = [r for r in found if r.get("Status") not in DEAD_STATUSES]
+            dead = [r for r in found if r.get("Status") in DEAD_STATUSES]
+            known = by_id.get(str(ledger_ids.get(document.key) or "").lower())
+            finding = self._judge(document, live, dead, known, id_field, number_field, sign)
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+    def _judge(self, document: LedgerDocument, live: list[dict], dead: list[dict], known: dict | None,
+               id_field: str, number_field: str, sign: int) -> LedgerFinding | None:
+        kind = document.kind.value
+        if len(live) > 1:
+            listed = ", ".join(f"{r.get(number_field) or '?'} ({r.get(id_field)}, {r.get('Status')})" for r in live)
+            return LedgerFinding(document.key, kind, DUPLICATE, f"{len(live)} live Xero documents carry {document.key}: "
+                                                                f"{listed}")
+        if not live:
+            if known is not None and known.get("Status") not in DEAD_STATUSES:
+                return LedgerFinding(document.key, kind, MISSING,
+                                     f"no Xero document is numbered {document.key}; the one Xero gave us "
+                                     f"({known.get(id_field)}) is now numbered {known.get(number_field)!r}")
+            gone = known if known is not None else (dead[0] if dead else None)
+            if gone is not None:
+                return LedgerFinding(document.key, kind, VOIDED, f"{gone.get(id_field)} is {gone.get('Status')} in Xero")
+            return LedgerFinding(document.key, kind, MISSING, f"no {number_field} {document.key} in Xero")
+        row = live[0]
+        currency = self._currency(document)
+        return amount_finding(document.key, kind, _amount(sign * document.total_cents, currency), row.get("Total"),
+                              currency, row.get("CurrencyCode"), where=f" ({row.get(id_field)})")
+
+    def _verify_references(self, documents: list[LedgerDocument], collection: str, id_field: str,
+                           expected: Callable[[LedgerDocument], Decimal] | None, *,
+                           reference: Callable[[LedgerDocument], str] = lambda d: d.key,
+                           what: str = "") -> list[LedgerFinding]:
+        """Payments or bank transfers by Reference; `expected` None checks presence and status only."""
+        if not documents:
+            return []
+        references = [reference(d) for d in documents]
+        # GET /BankTransfers has no paging in the spec; Payments does.
+        rows = self._where_any(collection, ("Reference",), references, paged=collection != "BankTransfers")
+        matches: dict[str, list[dict]] = {}
+        for row in rows:
+            matches.setdefault(_casefold(row.get("Reference")), []).append(row)
+        findings: list[LedgerFinding] = []
+        label = what or collection[:-1].lower()
+        for document, ref in zip(documents, references, strict=True):
+            kind = document.kind.value
+            found = matches.get(_casefold(ref), [])
+            live = [r for r in found if r.get("Status") not in DEAD_STATUSES]
+            if len(live) > 1:
+                ids = ", ".join(str(r.get(id_field)) for r in live)
+                findings.append(LedgerFinding(document.key, kind, DUPLICATE,
+                                              f"{len(live)} live {collection} carry Reference {ref}: {ids}"))
+            elif not live and found:
+                findings.append(LedgerFinding(document.key, kind, VOIDED,
+                                              f"{label} {found[0].get(id_field)} (Reference {ref}) is "
+                                              f"{found[0].get('Status')} in Xero"))
+            elif not live:
+                findings.append(LedgerFinding(document.key, kind, MISSING, f"no {label} with Reference {ref} in Xero"))
+            elif expected is not None:
+                currency = self._currency(document)
+                finding = amount_finding(document.key, kind, expected(document), live[0].get("Amount"), currency,
+                                         where=f" ({live[0].get(id_field)})")
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def _where_any(self, collection: str, fields: Sequence[str], values: Sequence[str], *, per_call: int = WHERE_CHUNK,
+                   paged: bool = True) -> list[dict[str, Any]]:
+        """Rows of `collection` whose `fields` equal any of `values`, whatever their status, `per_call` values a call."""
+        rows: list[dict[str, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(values)), max(1, per_call)):
+            clauses = [f"{f}=={where_literal(v)}" for v in chunk for f in fields]
+            params = {"where": " OR ".join(clauses)}
+            rows.extend(self.client.get_paged(collection, params) if paged else self.client.get(collection, params))
+        return rows
+
+    def _documents_by_id(self, collection: str, id_field: str, ids: Sequence[str]) -> dict[str, dict]:
+        """Invoices or credit notes by the ids Xero gave us (IDs=, 40 a call), whatever their status now."""
+        out: dict[str, dict] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), 40):
+            for row in self.client.get_paged(collection, {"IDs": ",".join(chunk)}):
+                out[str(row.get(id_field) or "").lower()] = row
+        return out
+
+    def account_balances(self, codes: Sequence[str], as_of: date) -> dict[str, Decimal]:
+        """Each account's balance at `as_of` from Xero's Trial Balance report, debit positive (2 calls).
+
+        Balance-sheet accounts (bank, clearing, receivables) are their balance at the date; revenue and
+        expense accounts are year to date, as the report's YTD columns are. A code the report does not
+        list has no balance: 0.00.
+        """
+        report = self.client.trial_balance(as_of)
+        code_of = {str(a.get("AccountID") or "").lower(): str(a.get("Code") or "")
+                   for a in self.client.get("Accounts")}
+        balances = trial_balance_by_code(report, code_of)
+        return {code: balances.get(_casefold(code), Decimal("0.00")) for code in codes}
 
     # ------------------------------------------------------------------------------------------------
     # what the organisation holds of what the mapping names (config check --ledger)
@@ -470,7 +640,7 @@ class XeroAdapter:
     def _allocate(self, documents: list[LedgerDocument], results: dict[str, PostResult],
                   invoices: dict[str, dict]) -> None:
         """Allocate each new credit note to its invoice while the invoice still has AmountDue (best effort)."""
-        due = {number: _decimal(row.get("AmountDue")) or Decimal(0) for number, row in invoices.items()
+        due = {number: as_decimal(row.get("AmountDue")) or Decimal(0) for number, row in invoices.items()
                if row.get("Status") == "AUTHORISED"}
         for document in documents:
             result = results.get(document.key)
@@ -619,10 +789,10 @@ class XeroAdapter:
         for document in documents:
             bill, credit = bills.get(_casefold(document.key)), credits.get(_casefold(document.key))
             if bill is not None:
-                existing[document.key] = ("invoice", bill["InvoiceID"], _decimal(bill.get("AmountDue")) or Decimal(0))
+                existing[document.key] = ("invoice", bill["InvoiceID"], as_decimal(bill.get("AmountDue")) or Decimal(0))
             elif credit is not None:
                 existing[document.key] = ("credit", credit["CreditNoteID"],
-                                          _decimal(credit.get("RemainingCredit")) or Decimal(0))
+                                          as_decimal(credit.get("RemainingCredit")) or Decimal(0))
             elif isinstance(contact, Exception):
                 results[document.key] = PostResult(document.key, False, error=str(contact))
             elif document.total_cents < 0:
@@ -742,12 +912,48 @@ def _applied_rate(document: LedgerDocument, element: dict) -> str | None:
     """The rate Xero chose for a document sent without one (rates.source: ledger), in base units per document unit."""
     if document.header.get("rate_source") != "ledger" or document.header.get("exchange_rate"):
         return None
-    quote = _decimal(element.get("CurrencyRate"))
+    quote = as_decimal(element.get("CurrencyRate"))
     return format((Decimal(1) / quote).quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP), "f") if quote else None
 
 
+def trial_balance_by_code(report: dict[str, Any], code_of: Mapping[str, str]) -> dict[str, Decimal]:
+    """Casefolded account code -> YTD Debit - YTD Credit of a Trial Balance report (ReportWithRow, as the spec has it).
+
+    The report's Header row names the columns (Account, Debit, Credit, YTD Debit, YTD Credit); Section rows
+    hold one Row per account whose cells carry the AccountID in the attribute "account". Debit/Credit are
+    the movement of the report's month; YTD is the balance at the date (for revenue and expense accounts,
+    since the start of the financial year), which is what we compare. The code comes from the AccountID
+    (`code_of`), else from the "Name (Code)" of the first cell.
+    """
+    rows = report.get("Rows") or []
+    header = next((r for r in rows if r.get("RowType") == "Header"), None)
+    names = [str(c.get("Value") or "").strip().lower() for c in (header or {}).get("Cells") or []]
+    try:
+        debit, credit = names.index("ytd debit"), names.index("ytd credit")
+    except ValueError:
+        raise ApiError("xero", f"Trial Balance report without YTD Debit/YTD Credit columns: {names}") from None
+    out: dict[str, Decimal] = {}
+    for section in rows:
+        for row in [section, *(section.get("Rows") or [])]:
+            cells = row.get("Cells") or []
+            if row.get("RowType") != "Row" or len(cells) <= max(debit, credit):
+                continue
+            account_id = next((str(a.get("Value") or "").lower() for a in cells[0].get("Attributes") or []
+                               if str(a.get("Id") or "").lower() == "account"), "")
+            code = code_of.get(account_id)
+            if not code:
+                title = str(cells[0].get("Value") or "")
+                code = title[title.rfind("(") + 1:-1] if title.endswith(")") and "(" in title else ""
+            if not code:
+                continue
+            amount = (as_decimal(cells[debit].get("Value")) or Decimal(0)) - (as_decimal(cells[credit].get("Value"))
+                                                                           or Decimal(0))
+            out[_casefold(code)] = out.get(_casefold(code), Decimal(0)) + amount
+    return out
+
+
 def _settled(row: dict, due_field: str) -> bool:
-    due = _decimal(row.get(due_field))
+    due = as_decimal(row.get(due_field))
     return row.get("Status") == "PAID" or (due is not None and due <= 0)
 
 

@@ -86,7 +86,7 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
         return {e.materialization.partition: e.materialization.metadata for e in orders.get_asset_materialization_events()
                 if e.asset_key.to_user_string() == asset}
     hours = by_hour("walmart_orders")
-    total = sum(part["purchase_order_id"].nunique() for part in orders.output_for_node("walmart_orders").values())
+    total = sum(part["purchase_order_id"].nunique() for part in orders.output_for_node("walmart_orders", "walmart_orders").values())
     assert len(hours) == seller.days * 24 and sum(m["orders"].value for m in hours.values()) == total
     assert max(m["orders"].value for m in hours.values()) < total
     posted = by_hour(f"{per_order}_posted_invoices")
@@ -98,6 +98,7 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     assert returns.success
     checks = _checks(returns)
     assert checks == {f"{per_order}_credit_notes.credit_notes_match_refunds": True,
+                      f"{per_order}_credit_notes.no_open_dead_letters": True, "walmart_returns.no_open_dead_letters": True,
                       f"{per_order}_posted_credit_notes.all_documents_posted": True}, checks
 
     report_dates = sorted(s.report_date for s in seller.settlements)

@@ -6,7 +6,12 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.dead_letters import (
+    NO_OPEN_DEAD_LETTERS,
+    NO_OPEN_DEAD_LETTERS_DESCRIPTION,
+    dead_letter_checks,
+    keep_rejects,
+)
 from walmart_accounting.defs.frames import (
     check_per_partition,
     column_schema,
@@ -67,7 +72,10 @@ def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str
 def _settlement_checks(name: str, partitions: WalmartPartitions, ties_out: str, description: str) -> list[dg.AssetCheckSpec]:
     """A settlement document asset's checks, recorded per settlement partition."""
     reports = partitions.settlement_reports
-    return [dg.AssetCheckSpec(ties_out, asset=name, partitions_def=reports, description=description),
+    # A settlement that does not tie out is not posted (blocking); the others name what to fix and let it post.
+    return [dg.AssetCheckSpec(ties_out, asset=name, partitions_def=reports, description=description, blocking=True),
+            dg.AssetCheckSpec(NO_OPEN_DEAD_LETTERS, asset=name, partitions_def=reports,
+                              description=NO_OPEN_DEAD_LETTERS_DESCRIPTION),
             dg.AssetCheckSpec("facilitator_tax_nets_to_zero", asset=name, partitions_def=reports,
                               description=_FACILITATOR_DESCRIPTION),
             dg.AssetCheckSpec("unmapped_amounts_in_suspense", asset=name, partitions_def=reports,
@@ -93,12 +101,17 @@ def _settlement_results(ties_out: str, frame: pd.DataFrame, rows: pd.DataFrame, 
 
 def _range_document_asset(ledger: str, name: str, partitions_def: dg.PartitionsDefinition, ins: dict, description: str,
                           check: dg.AssetCheckSpec):
-    """A document asset over a range of time partitions, its check recorded per partition."""
+    """A document asset over a range of time partitions, its checks recorded per partition.
+
+    `check` compares the documents with Walmart and is blocking: documents that do not match are not posted.
+    """
     return dg.multi_asset(
         name=name, outs={name: dg.AssetOut(description=description, group_name=f"{ledger}_documents", kinds={"pandas"},
                                            metadata=column_schema(DocumentLine))},
         ins=ins, partitions_def=partitions_def, backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=[check], can_subset=True,
+        check_specs=[check, dg.AssetCheckSpec(NO_OPEN_DEAD_LETTERS, asset=name, partitions_def=partitions_def,
+                                              description=NO_OPEN_DEAD_LETTERS_DESCRIPTION)],
+        can_subset=True,
     )
 
 
@@ -119,7 +132,7 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
     @_range_document_asset(
         ledger, name, partitions.order_hours, {"orders": dg.AssetIn(walmart.order_lines_key)},
         f"One {ledger} sales invoice per fully shipped purchase order of the hour, mapped to {ledger}'s accounts.",
-        dg.AssetCheckSpec("invoices_match_walmart", asset=name, partitions_def=partitions.order_hours,
+        dg.AssetCheckSpec("invoices_match_walmart", asset=name, partitions_def=partitions.order_hours, blocking=True,
                           description="Each invoice equals its purchase order's Walmart charges to the cent."),
     )
     def sales_invoices(context: dg.AssetExecutionContext, orders, mapping: MappingResource, store: StoreResource):
@@ -130,7 +143,8 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
                             describe=_figures)
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "invoices_match_walmart", partitions_of(out),
-                                       _differences(invoice_differences(frame, lines)))
+                                       _differences(invoice_differences(frame, lines)), blocking=True)
+        yield from dead_letter_checks(context, store.get(), name, name)
 
     return sales_invoices
 
@@ -143,7 +157,7 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
         ledger, name, partitions.days,
         {"returns": dg.AssetIn(walmart.return_lines_key), "returned_orders": dg.AssetIn(walmart.returned_orders_key)},
         f"One {ledger} credit note per refunded return of the day, linked to its invoice.",
-        dg.AssetCheckSpec("credit_notes_match_refunds", asset=name, partitions_def=partitions.days,
+        dg.AssetCheckSpec("credit_notes_match_refunds", asset=name, partitions_def=partitions.days, blocking=True,
                           description="Each credit note equals what Walmart refunded on its return."),
     )
     def credit_notes(context: dg.AssetExecutionContext, returns, returned_orders, mapping: MappingResource,
@@ -157,7 +171,8 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
                             describe=_figures)
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "credit_notes_match_refunds", partitions_of(out),
-                                       _differences(credit_note_differences(frame, return_lines)))
+                                       _differences(credit_note_differences(frame, return_lines)), blocking=True)
+        yield from dead_letter_checks(context, store.get(), name, name)
 
     return credit_notes
 
@@ -184,6 +199,7 @@ def settlement_documents_asset(ledger: str, walmart: WalmartAssets, partitions: 
         frame, meta = _finish(context, store, name, result, config, ledger)
         yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
         yield from _settlement_results("settlement_ties_out", frame, rows, config)
+        yield from dead_letter_checks(context, store.get(), name, name, settlement_labels(rows))
 
     return settlement_documents
 
@@ -206,5 +222,6 @@ def settlement_summary_asset(ledger: str, walmart: WalmartAssets, partitions: Wa
         frame, meta = _finish(context, store, name, docs.settlement_summary(rows, config, ledger), config, ledger)
         yield dg.Output(frame, metadata={**settlement_labels(rows), **_figures(frame), **meta})
         yield from _settlement_results("summary_ties_out", frame, rows, config)
+        yield from dead_letter_checks(context, store.get(), name, name, settlement_labels(rows))
 
     return settlement_summary

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pandas as pd
 
-from walmart_accounting.defs.dead_letters import accepted_keys, keep_rejects
+from walmart_accounting.defs.dead_letters import (
+    NO_OPEN_DEAD_LETTERS,
+    NO_OPEN_DEAD_LETTERS_DESCRIPTION,
+    accepted_keys,
+    dead_letter_checks,
+    keep_rejects,
+)
 from walmart_accounting.defs.frames import column_schema, per_partition, window_of
 from walmart_accounting.defs.pools import WALMART_POOL
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
@@ -26,6 +32,11 @@ from walmart_accounting.transform.walmart import (
 )
 
 RETURN_LOOKBACK = timedelta(days=90)  # a refund in a settlement belongs to a return created up to this long before
+
+
+def _dead_letter_spec(asset: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(NO_OPEN_DEAD_LETTERS, asset=asset, partitions_def=partitions_def,
+                             description=NO_OPEN_DEAD_LETTERS_DESCRIPTION)
 
 
 def _in_window(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
@@ -74,14 +85,15 @@ class WalmartAssets:
 def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
     """Walmart's orders, returns, settlements and inventory, partitioned from the deployment's start date."""
 
-    @dg.asset(
+    @dg.multi_asset(
         name="walmart_orders",
-        description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
-        metadata=column_schema(OrderLine),
-        kinds={"pandas"},
+        outs={"walmart_orders": dg.AssetOut(
+            description="Purchase order lines created in the hour, in their current state (statuses, charges), cents.",
+            metadata=column_schema(OrderLine), kinds={"pandas"}, group_name="walmart")},
         partitions_def=partitions.order_hours,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="walmart",
+        check_specs=[_dead_letter_spec("walmart_orders", partitions.order_hours)],
+        can_subset=True,  # the check's output is optional: a range run records it once per partition
         pool=WALMART_POOL,
     )
     def walmart_orders(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
@@ -100,8 +112,9 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
             for purchase_order_id in created:
                 client.acknowledge_order(purchase_order_id)
             meta["acknowledged"] = dg.MetadataValue.int(len(created))
-        context.add_output_metadata(meta)
-        return per_partition(context, valid, "order_date", describe=_orders_figures)
+        yield dg.Output(per_partition(context, valid, "order_date", describe=_orders_figures), "walmart_orders",
+                        metadata=meta)
+        yield from dead_letter_checks(context, store.get(), "walmart_orders", "walmart_orders")
 
 
     @dg.multi_asset(
@@ -115,6 +128,8 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         partitions_def=partitions.days,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="walmart",
+        check_specs=[_dead_letter_spec("walmart_returns", partitions.days)],
+        can_subset=True,
         pool=WALMART_POOL,
     )
     def walmart_returns(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
@@ -130,10 +145,14 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
                             | accepted_keys(lines.valid, "purchase_order_id", "line_number"))
         returned = lines.valid.merge(valid[["purchase_order_id", "return_date"]].drop_duplicates("purchase_order_id"),
                                      on="purchase_order_id")
-        yield dg.Output(per_partition(context, valid, "return_date", describe=_returns_figures, output_name="walmart_returns"),
-                        "walmart_returns", metadata=meta)
-        yield dg.Output(per_partition(context, returned, "return_date", describe=_orders_figures,
-                                      output_name="walmart_returned_orders"), "walmart_returned_orders")
+        selected = context.selected_output_names  # a subset may be asked for (the check makes the asset subsettable)
+        if "walmart_returns" in selected:
+            yield dg.Output(per_partition(context, valid, "return_date", describe=_returns_figures,
+                                          output_name="walmart_returns"), "walmart_returns", metadata=meta)
+        if "walmart_returned_orders" in selected:
+            yield dg.Output(per_partition(context, returned, "return_date", describe=_orders_figures,
+                                          output_name="walmart_returned_orders"), "walmart_returned_orders")
+        yield from dead_letter_checks(context, store.get(), "walmart_returns", "walmart_returns")
 
 
     @dg.asset(
@@ -143,9 +162,13 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         metadata=column_schema(SettlementRow),
         kinds={"pandas"},
         pool=WALMART_POOL,
+        # Blocking: a report whose rows do not sum to its payout (or lost a row) books nothing.
         check_specs=[dg.AssetCheckSpec("payout_equals_rows", asset="walmart_settlements",
-                                       partitions_def=partitions.settlement_reports,
-                                       description="The PaymentSummary's Total Payable equals the sum of the report's rows.")],
+                                       partitions_def=partitions.settlement_reports, blocking=True,
+                                       description="The PaymentSummary's Total Payable equals the sum of the report's "
+                                                   "rows, and no row was dead-lettered; the settlement is not posted "
+                                                   "otherwise."),
+                     _dead_letter_spec("walmart_settlements", partitions.settlement_reports)],
     )
     def walmart_settlements(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource):
         report_date = context.partition_key
@@ -167,6 +190,7 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
             metadata={**labels, "payout": format_cents(payout), "rows_total": format_cents(rows_total),
                       "rows_dead_lettered": len(frame.rejects)},
         )
+        yield from dead_letter_checks(context, store.get(), "walmart_settlements", "walmart_settlements", labels)
 
 
     @dg.multi_asset(

@@ -27,6 +27,7 @@ from walmart_accounting.sandbox.exact.model import (
 )
 from walmart_accounting.sandbox.exact.odata import Selection, _ordinal, build_selection, odata_literal, parse_query
 from walmart_accounting.sandbox.exact.sets import ME_FIELDS, SETS
+from walmart_accounting.sandbox.exact.transactions import TRANSACTION_LINES
 
 PAGE_SIZE = 60  # CRUD endpoints return at most 60 rows per response
 
@@ -112,6 +113,21 @@ class ApiMixin:
             if method == "GET":
                 if es.path == "system/Divisions":
                     return self._list(es, div, self._division_rows(), params, api_root, division, es.path)
+                if es.path == TRANSACTION_LINES:  # computed from the entries, never stored
+                    rows = self.transaction_lines(div)
+                    if key is not None:
+                        rows = [r for r in rows if r["ID"] == key]
+                        if not rows or tail is not None:
+                            raise ODataError(404, f"Resource not found for the segment '{es.entity}'.")
+                        sel = build_selection(parse_query(params, es), es)
+                        return json_response(200, {"d": self.render(es, rows[0], division, api_root, sel)})
+                    if tail == "$count":
+                        q = parse_query(params, es)
+                        count = sum(1 for r in rows if q.predicate is None or q.predicate(r))
+                        return Response(str(count), media_type="text/plain; charset=utf-8")
+                    if tail is not None:
+                        raise ODataError(404, f"Resource not found for the segment '{tail}'.")
+                    return self._list(es, div, rows, params, api_root, division, es.path)
                 if key is None:
                     if tail == "$count":
                         q = parse_query(params, es)

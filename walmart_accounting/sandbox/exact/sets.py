@@ -124,6 +124,12 @@ SETS: dict[str, EntitySet] = {
              "EntryID Account AmountFC AmountDC AmountVATFC Date Description GLAccount OurRef CostCenter CostUnit VATCode "
              "VATPercentage Quantity ExchangeRate Document Notes",
              "GET POST", topic="BankEntries", parent=("financialtransaction/BankEntries", "EntryID")),
+        # Read-only and computed from the entries (sandbox/exact/transactions.py); the field names are Exact's.
+        _set("financialtransaction/TransactionLines", "FinancialTransaction.TransactionLine", "ID",
+             "ID:G Account:G AccountCode AccountName AmountDC:D AmountFC:D AmountVATFC:D Currency Date:T Description "
+             "Division:I EntryID:G EntryNumber:I FinancialPeriod:H FinancialYear:H GLAccount:G GLAccountCode "
+             "GLAccountDescription InvoiceNumber:I JournalCode JournalDescription LineNumber:I Notes Status:H Type:I "
+             "VATCode YourRef Created:T Modified:T"),
         _set("webhooks/WebhookSubscriptions", "Webhooks.WebhookSubscription", "ID",
              "ID:G CallbackURL Topic ClientID Description UserID:G Division:I Created:T Creator:G CreatorFullName",
              "CallbackURL Topic Description", "GET POST DELETE"),

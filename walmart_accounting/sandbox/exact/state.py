@@ -30,12 +30,13 @@ from walmart_accounting.sandbox.exact.model import EPOCH, Division
 from walmart_accounting.sandbox.exact.seed import SeedMixin
 from walmart_accounting.sandbox.exact.sets import SETS
 from walmart_accounting.sandbox.exact.stock import StockMixin
+from walmart_accounting.sandbox.exact.transactions import TransactionsMixin
 from walmart_accounting.sandbox.exact.webhooks import WebhooksMixin, _Job
 from walmart_accounting.sandbox.options import ledger_mapping
 
 
 class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, InvoicesMixin, BankMixin, StockMixin,
-                 WebhooksMixin, SeedMixin, InspectionMixin):
+                 WebhooksMixin, SeedMixin, InspectionMixin, TransactionsMixin):
     """Everything the emulator holds; thread-safe. Lower the limits on it in tests."""
 
     def __init__(self, options, items: Iterable[Any] | None = None):

@@ -9,11 +9,12 @@ from walmart_accounting.sandbox.xero.base import _not_found, _post_data_invalid,
 from walmart_accounting.sandbox.xero.documents import DocumentsApi
 from walmart_accounting.sandbox.xero.payments import PaymentsApi
 from walmart_accounting.sandbox.xero.query import QueryParseError
+from walmart_accounting.sandbox.xero.reports import ReportsApi
 from walmart_accounting.sandbox.xero.settings import SettingsApi
 from walmart_accounting.sandbox.xero.wire import Result, loads
 
 
-class Accounting(SettingsApi, DocumentsApi, PaymentsApi, BankTransfersApi):
+class Accounting(SettingsApi, DocumentsApi, PaymentsApi, BankTransfersApi, ReportsApi):
     """Request handlers of /api.xro/2.0; every method runs with the state lock held."""
 
     def handle(self, method: str, segments: list[str], query: dict[str, str], headers: dict[str, str],
@@ -25,7 +26,7 @@ class Accounting(SettingsApi, DocumentsApi, PaymentsApi, BankTransfersApi):
             "invoices": self.invoices, "creditnotes": self.credit_notes, "contacts": self.contacts,
             "payments": self.payments, "banktransfers": self.bank_transfers, "accounts": self.accounts,
             "taxrates": self.tax_rates, "trackingcategories": self.tracking_categories, "items": self.items,
-            "organisation": self.organisation, "currencies": self.currencies,
+            "organisation": self.organisation, "currencies": self.currencies, "reports": self.reports,
         }
         handler = table.get(resource)
         if handler is None:

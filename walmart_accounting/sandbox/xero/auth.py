@@ -82,6 +82,7 @@ _SCOPE_FAMILIES = {
     "items": ("accounting.settings", ()),
     "organisation": ("accounting.settings", ()),
     "currencies": ("accounting.settings", ()),
+    "reports": ("accounting.reports.read", ()),
 }
 
 

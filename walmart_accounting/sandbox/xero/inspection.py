@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from walmart_accounting.sandbox.xero.values import D0
@@ -68,8 +69,10 @@ class InspectionMixin:
                     total += t["Amount"]
             return total
 
-    def ledger_balance(self, code: str) -> Decimal:
+    def ledger_balance(self, code: str, as_of: date | None = None) -> Decimal:
         """Balance of any account in the posted books, debit positive (a liability in credit is negative).
+
+        `as_of`: only what is dated on or before that day (the Trial Balance report's `date`).
 
         Authorised and paid invoices and credit notes book their lines (net of tax) against the debtors or
         creditors account and their tax to the sales-tax account: ACCREC lines credit their account, ACCPAY
@@ -81,19 +84,25 @@ class InspectionMixin:
             account = self.account_by_code(code)
             if account is None:
                 raise KeyError(code)
-            target = account["AccountID"]
+            return self.ledger_balances(as_of).get(account["AccountID"], D0)
+
+    def ledger_balances(self, as_of: date | None = None) -> dict[str, Decimal]:
+        """AccountID -> balance of every account with postings (see `ledger_balance`), in one pass over the books."""
+        with self.lock:
             system = {a["SystemAccount"]: a["AccountID"] for a in self.accounts.values() if a.get("SystemAccount")}
-            total = D0
+            totals: dict[str, Decimal] = {}
 
             def book(account_id: str | None, debit: Decimal) -> None:
-                nonlocal total
-                if account_id == target:
-                    total += debit
+                if account_id is not None:
+                    totals[account_id] = totals.get(account_id, D0) + debit
+
+            def dated(record: dict) -> bool:
+                return as_of is None or record["Date"] is None or record["Date"] <= as_of
 
             # +1: the control account is debited (a sale, a supplier's credit); -1: it is credited.
             signs = {"ACCREC": 1, "ACCRECCREDIT": -1, "ACCPAY": -1, "ACCPAYCREDIT": 1}
             for doc in [*self.invoices.values(), *self.credit_notes.values()]:
-                if doc["Status"] not in ("AUTHORISED", "PAID"):
+                if doc["Status"] not in ("AUTHORISED", "PAID") or not dated(doc):
                     continue
                 sign = signs[doc["Type"]]
                 book(system.get("DEBTORS" if doc["Type"].startswith("ACCREC") else "CREDITORS"), sign * doc["Total"])
@@ -102,13 +111,15 @@ class InspectionMixin:
                     book(line.get("AccountID"), -sign * net)
                     book(system.get("GST"), -sign * line["TaxAmount"])
             for p in self.payments.values():
-                if p["Status"] != "AUTHORISED":
+                if p["Status"] != "AUTHORISED" or not dated(p):
                     continue
                 incoming = p["PaymentType"] in ("ACCRECPAYMENT", "APCREDITPAYMENT")
                 control = system.get("DEBTORS" if p["PaymentType"] in ("ACCRECPAYMENT", "ARCREDITPAYMENT") else "CREDITORS")
                 book(p["AccountID"], p["Amount"] if incoming else -p["Amount"])
                 book(control, -p["Amount"] if incoming else p["Amount"])
             for t in self.bank_transfers.values():
+                if not dated(t):
+                    continue
                 book(t["FromAccountID"], -t["Amount"])
                 book(t["ToAccountID"], t["Amount"])
-            return total
+            return totals
