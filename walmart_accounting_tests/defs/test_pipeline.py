@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import dagster as dg
 import pytest
@@ -99,7 +100,8 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
     checks = _checks(returns)
     assert checks == {f"{per_order}_credit_notes.credit_notes_match_refunds": True,
                       f"{per_order}_credit_notes.no_open_dead_letters": True, "walmart_returns.no_open_dead_letters": True,
-                      f"{per_order}_posted_credit_notes.all_documents_posted": True}, checks
+                      f"{per_order}_posted_credit_notes.all_documents_posted": True,
+                      f"{per_order}_posted_credit_notes.ledger_agrees": True}, checks
 
     report_dates = sorted(s.report_date for s in seller.settlements)
     instance.add_dynamic_partitions("walmart_settlement_reports", report_dates)
@@ -114,6 +116,10 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
         assert all({"settlement", "period", "report_date"} <= set(e.metadata) for e in evaluations
                    if "_posted_" not in e.asset_key.to_user_string())
         assert {e.asset_key.to_user_string() for e in evaluations if e.check_name == "all_documents_posted"} == {
+            "xero_posted_settlement", "exact_posted_settlement"}
+        # read back from each ledger's own reports: the clearing account is at zero once the payout is transferred
+        assert {e.asset_key.to_user_string() for e in evaluations
+                if e.check_name in ("clearing_nets_to_zero", "ledger_agrees") and e.passed} == {
             "xero_posted_settlement", "exact_posted_settlement"}
     assert Store.open().dead_letters() == []
     _assert_books_tie_out(sandbox, seller)
@@ -313,3 +319,46 @@ def test_faults_during_posting_are_completed_by_the_next_run_without_duplicates(
                 "payment": "payments", "transfer": "bank_transfers"}[posting.document_kind]
         assert xero.count_by_reference(kind, posting.document_key) == 1, posting.document_key
     _assert_books_tie_out(sandbox, seller)
+
+
+def _evaluations(result, check_name: str) -> list:
+    return [e for e in result.get_asset_check_evaluations() if e.check_name == check_name]
+
+
+def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_does_not_sum_posts_nothing(pipeline,
+                                                                                                           sandbox):
+    from walmart_accounting.cli.connect import xero_client_from_env
+
+    defs, instance, seller = pipeline
+    first = datetime.combine(seller.start, datetime.min.time(), UTC)
+    hours = range_tags(first.strftime("%Y-%m-%d-%H:00"), (first + timedelta(hours=23)).strftime("%Y-%m-%d-%H:00"))
+    assert defs.resolve_job_def("walmart_orders_job").execute_in_process(instance=instance, tags=hours).success
+    store = Store.open()
+    invoices = [p for p in store.postings(ledger="xero", status="posted") if p.document_kind == "sales_invoice"]
+    victim = invoices[0]
+    # Someone voids the invoice in Xero, through its API (as the Xero UI does).
+    answer = xero_client_from_env(store).create("Invoices", [{"InvoiceID": victim.external_id, "Status": "VOIDED"}],
+                                                document_keys=["void"], method="POST")[0]
+    assert answer.ok, answer.errors
+    rerun = defs.resolve_job_def("post_to_xero_invoices").execute_in_process(instance=instance, tags=hours)
+    failed = [e for e in _evaluations(rerun, "ledger_agrees") if not e.passed]
+    assert len(failed) == 1, "only the hour of the voided invoice disagrees with the ledger"
+    assert victim.document_key in failed[0].metadata["details"].value and "voided" in failed[0].metadata["details"].value
+    assert failed[0].metadata["findings"].value == 1 and len(_evaluations(rerun, "ledger_agrees")) == 24
+
+    # A reconciliation report whose rows no longer sum to its payout: the blocking check stops its posting.
+    report_date = sorted(s.report_date for s in seller.settlements)[0]
+    walmart = sandbox.app.state.walmart
+    with walmart.lock:
+        row = next(r for r in walmart._settlements[report_date].rows if r["Transaction Type"] == "Sale")
+        row["Amount"] = str(Decimal(row["Amount"]) + Decimal("1.00"))
+        walmart._recon_cache.pop(report_date, None)
+    instance.add_dynamic_partitions("walmart_settlement_reports", [report_date])
+    run = defs.resolve_job_def("walmart_settlements_job").execute_in_process(
+        instance=instance, partition_key=report_date, raise_on_error=False)
+    assert not run.success
+    [payout] = _evaluations(run, "payout_equals_rows")
+    assert not payout.passed and payout.blocking
+    posted_steps = {e.step_key for e in run.get_step_success_events()}
+    assert not any("_posted_" in step for step in posted_steps), posted_steps
+    assert not [p for p in Store.open().postings() if p.document_kind in ("transfer", "payment")]

@@ -5,11 +5,12 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from walmart_accounting.connectors.errors import AuthError, ForbiddenError
+from walmart_accounting.connectors.errors import ApiError, AuthError, ForbiddenError
 from walmart_accounting.defs.frames import check_per_partition, combined, document_keys, partition_label, partitions_of
 from walmart_accounting.defs.ledgers.resources import LedgerResource
 from walmart_accounting.defs.pools import ledger_pool
-from walmart_accounting.posting.documents import documents_from_frame
+from walmart_accounting.domain.documents import DocumentKind
+from walmart_accounting.posting.documents import LedgerDocument, documents_from_frame
 from walmart_accounting.posting.engine import PostingEngine, PostingReport
 
 LEDGER_TAG = "walmart_accounting/ledger"
@@ -48,6 +49,52 @@ def _posted_whole(report: PostingReport) -> Callable[[pd.DataFrame], tuple[bool,
     return evaluate
 
 
+LEDGER_AGREES = "ledger_agrees"
+CLEARING_NETS_TO_ZERO = "clearing_nets_to_zero"
+
+
+def _findings_table(findings) -> dg.MetadataValue:
+    frame = pd.DataFrame([(f.document_key, f.kind, f.problem, f.detail) for f in findings[:25]],
+                         columns=["document_key", "kind", "problem", "detail"])
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "none")
+
+
+def _ledger_agrees(adapter, documents: list[LedgerDocument], ids: dict[str, str]) -> Callable[[pd.DataFrame], tuple[bool, dict]]:
+    """Read back, through the ledger's API, every posted document of the run once; each partition judged on its own."""
+    posted = [d for d in documents if d.key in ids]
+    try:
+        findings, error = adapter.verify_posted(posted, ids), None
+    except ApiError as exc:  # the check fails and says why; the posting itself stands
+        findings, error = [], f"{type(exc).__name__}: {exc}"
+
+    def evaluate(frame: pd.DataFrame) -> tuple[bool, dict]:
+        keys = document_keys(frame)
+        mine = [f for f in findings if f.document_key in keys]
+        meta = {"documents_read_back": len(keys & ids.keys()), "findings": len(mine), "details": _findings_table(mine)}
+        if error:
+            meta["read_back_failed"] = error
+        return not mine and not error, meta
+    return evaluate
+
+
+def _clearing_result(adapter, documents: list[LedgerDocument], ids: dict[str, str], clearing: str,
+                     labels: dict) -> dg.AssetCheckResult:
+    """The clearing account, as the ledger's own report gives it on the day of the payout's transfer: zero."""
+    transfers = [d for d in documents if d.kind is DocumentKind.TRANSFER]
+    meta: dict = {**labels, "account": clearing}
+    if not transfers or any(t.key not in ids for t in transfers):
+        return dg.AssetCheckResult(check_name=CLEARING_NETS_TO_ZERO, passed=False,
+                                   metadata={**meta, "why": "the payout's transfer is not posted yet"})
+    day = max(pd.Timestamp(t.header["document_date"]).date() for t in transfers)
+    try:
+        balance = adapter.account_balances([clearing], day)[clearing]
+    except ApiError as exc:
+        return dg.AssetCheckResult(check_name=CLEARING_NETS_TO_ZERO, passed=False,
+                                   metadata={**meta, "read_back_failed": f"{type(exc).__name__}: {exc}"})
+    return dg.AssetCheckResult(check_name=CLEARING_NETS_TO_ZERO, passed=balance == 0,
+                               metadata={**meta, "as_of": day.isoformat(), "balance": str(balance)})
+
+
 def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, description: str) -> dg.AssetsDefinition:
     """`<ledger>_posted_<name>`: posts the frame of `documents`, partitioned like it, through the ledger's resource."""
     time_based = isinstance(documents.partitions_def, dg.TimeWindowPartitionsDefinition)
@@ -64,7 +111,15 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
             "all_documents_posted", asset=asset_name, partitions_def=documents.partitions_def,
             description="Every document of the partition is in the ledger; a document waiting for another "
                         "(a payment for its invoice, a transfer for its settlement), failed or dead-lettered "
-                        "fails the check and is named.")],
+                        "fails the check and is named."),
+            dg.AssetCheckSpec(
+                LEDGER_AGREES, asset=asset_name, partitions_def=documents.partitions_def,
+                description="Read back through the ledger's API: every document of the partition we posted is there "
+                            "once, not voided or deleted, with our amount; each one that is not is named."),
+            *([] if time_based else [dg.AssetCheckSpec(
+                CLEARING_NETS_TO_ZERO, asset=asset_name, partitions_def=documents.partitions_def,
+                description="The clearing account nets to zero on the day of the payout's transfer, as the ledger's "
+                            "own balances report it (Xero's Trial Balance, Exact's transaction lines).")])],
         can_subset=True,  # the check's output is optional: a range run records it once per partition
         pool=ledger_pool(ledger),
         retry_policy=RETRY,
@@ -80,8 +135,11 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
         where = {k: partition_label(context, key) for key, frame in parts.items() for k in document_keys(frame)}
         try:
             # One pass over the whole range (batches stay full), then each partition is told its own outcome.
-            engine = PostingEngine(store, resource.adapter(client, context.resources.mapping.load()), asset=asset_name)
-            report = engine.post(documents_from_frame(combined(documents)), partitions=where)
+            config = context.resources.mapping.load()
+            adapter = resource.adapter(client, config)
+            engine = PostingEngine(store, adapter, asset=asset_name)
+            ledger_documents = documents_from_frame(combined(documents))
+            report = engine.post(ledger_documents, partitions=where)
         except (AuthError, ForbiddenError) as exc:
             # Retrying cannot fix credentials or consent; say what to do instead.
             raise dg.Failure(description=str(exc), allow_retries=False) from None
@@ -100,5 +158,11 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
             yield dg.MaterializeResult(asset_key=asset_name,
                                        metadata={"api_calls_in_run": dg.MetadataValue.int(client.calls)})
         yield from check_per_partition(context, "all_documents_posted", parts, _posted_whole(report))
+        ids = {**report.already_posted, **report.found_in_ledger, **report.posted}
+        yield from check_per_partition(context, LEDGER_AGREES, parts, _ledger_agrees(adapter, ledger_documents, ids))
+        if not time_based:
+            keys = sorted({str(d.header.get("settlement_key")) for d in ledger_documents if d.header.get("settlement_key")})
+            labels = {"report_date": context.partition_key, "settlement": ", ".join(keys) or "-"}
+            yield _clearing_result(adapter, ledger_documents, ids, config.ledger(ledger).accounts.clearing, labels)
 
     return posted
