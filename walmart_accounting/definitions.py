@@ -13,6 +13,7 @@ from walmart_accounting.defs.configuration.definitions import configuration_defi
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.reports.resources import ReportsResource
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.definitions import walmart_definitions
 from walmart_accounting.defs.walmart.partitions import START_DATE_ENV_VAR, WalmartPartitions
@@ -59,6 +60,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
             "alerts": AlertResource.from_env(),
             "io_manager": FrameIOManager(),
             "mapping": MappingResource(),
+            "reports": ReportsResource.from_env(),
             "store": StoreResource(),
             "walmart": WalmartResource.from_env(),
             **{name: LEDGERS[name].from_env() for name in ledgers},

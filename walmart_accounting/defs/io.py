@@ -48,6 +48,13 @@ class _PartitionedParquet(dg.UPathIOManager):
             self._empty_frames[data] = frame.copy()
         return frame
 
+    def stored_frames(self, asset_key: dg.AssetKey) -> list[pd.DataFrame]:
+        """Every stored partition of an asset: a report across partitions of another kind (a settlement's orders)."""
+        folder = self.base.joinpath(*asset_key.path)
+        if not folder.exists():
+            return []
+        return [self.load_from_path(None, path) for path in sorted(folder.glob(f"*{self.extension}"))]
+
     def _encode(self, frame: pd.DataFrame) -> bytes:
         shape = ((tuple(frame.columns), tuple(frame.dtypes), frame.columns.name)
                  if frame.empty and not frame.attrs else None)

@@ -1,10 +1,13 @@
 """End to end through Dagster against the sandboxes: Walmart assets in, ledger documents out, checks green."""
 
 import re
+import struct
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from walmart_accounting.definitions import build_defs
@@ -117,6 +120,16 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
                    if "_posted_" not in e.asset_key.to_user_string())
         assert {e.asset_key.to_user_string() for e in evaluations if e.check_name == "all_documents_posted"} == {
             "xero_posted_settlement", "exact_posted_settlement"}
+        # each ledger's settlement report: every category agrees with Walmart; its CSV and chart are in the folder
+        for ledger in ("xero", "exact"):
+            [report] = [m.materialization for m in run.get_asset_materialization_events()
+                        if m.asset_key.to_user_string() == f"{ledger}_settlement_report"]
+            assert report.metadata["ties_out"].value is True and report.metadata["differences"].value == 0
+            csv = pd.read_csv(report.metadata["csv"].value)
+            payout = next(s for s in seller.settlements if s.report_date == report_date).total_payable_cents
+            assert int(csv["walmart_cents"].sum()) == payout == int(csv["ledger_cents"].sum())
+            png = Path(report.metadata["bridge_chart"].value).read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1200, 600)
         # read back from each ledger's own reports: the clearing account is at zero once the payout is transferred
         assert {e.asset_key.to_user_string() for e in evaluations
                 if e.check_name in ("clearing_nets_to_zero", "ledger_agrees") and e.passed} == {

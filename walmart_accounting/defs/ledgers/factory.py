@@ -15,6 +15,7 @@ from walmart_accounting.defs.ledgers.documents import (
 )
 from walmart_accounting.defs.ledgers.posting import LEDGER_TAG, posting_asset
 from walmart_accounting.defs.ledgers.sensors import waiting_sensor
+from walmart_accounting.defs.reports.assets import settlement_report_asset
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.config import Ledger, PostingMode
@@ -42,6 +43,7 @@ def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets, pa
                                         f"Posts a settlement's payments, fee bill and payout transfer to {ledger}."),
         }
         documents = [invoices, credit_notes, settlement]
+        report = settlement_report_asset(ledger, walmart, partitions, settlement, [invoices, credit_notes])
         jobs = [
             dg.define_asset_job(f"post_to_{ledger}_invoices", selection=[postings["invoices"]], tags=tags,
                                 description=f"Post a range of hours' invoices to {ledger}."),
@@ -54,11 +56,12 @@ def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets, pa
             ledger, "settlement", summary,
             f"Posts a settlement's summary invoices, their payment and the payout transfer to {ledger}.")}
         documents = [summary]
+        report = settlement_report_asset(ledger, walmart, partitions, summary, [])
         jobs = []
     jobs.insert(0, dg.define_asset_job(f"post_to_{ledger}", selection=[postings["settlement"]], tags=tags,
                                        description=f"Post settlements' documents to {ledger}."))
     # The job that posts each posting asset alone: the waiting sensor re-runs a partition with it.
     jobs_by_asset = {postings[name].key.to_user_string(): job for name, job in
                      zip(["settlement", "invoices", "credit_notes"][:len(jobs)], jobs, strict=True)}
-    return dg.Definitions(assets=[*documents, *postings.values()], jobs=jobs,
+    return dg.Definitions(assets=[*documents, *postings.values(), report], jobs=jobs,
                           sensors=[waiting_sensor(ledger, jobs_by_asset, **({'now': now} if now else {}))])
