@@ -13,6 +13,7 @@ from walmart_accounting.defs.configuration.definitions import configuration_defi
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.reports.health import health_definitions
 from walmart_accounting.defs.reports.resources import ReportsResource
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
 from walmart_accounting.defs.walmart.definitions import walmart_definitions
@@ -56,6 +57,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         configuration_definitions(),
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
+        health_definitions(list(ledgers), now),
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),
             "io_manager": FrameIOManager(),

@@ -229,7 +229,10 @@ def _evaluate(defs, instance, cursors: dict, previous: datetime, moment: datetim
                 instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
             requests += [r.with_replaced_attrs(job_name=r.job_name or sensor.job_name) for r in result.run_requests or []]
     for schedule in defs.schedules if only is None else []:
-        for when in _cron_times(schedule.cron_schedule, previous, moment):
+        times = _cron_times(schedule.cron_schedule, previous, moment)
+        if defs.resolve_job_def(schedule.job_name).partitions_def is None:
+            times = times[-1:]  # a report of the present: its ticks within one step are the same run
+        for when in times:
             with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
                 data = schedule.evaluate_tick(context)
             requests += [r.with_replaced_attrs(job_name=r.job_name or schedule.job_name) for r in data.run_requests or []]

@@ -375,3 +375,21 @@ def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_
     posted_steps = {e.step_key for e in run.get_step_success_events()}
     assert not any("_posted_" in step for step in posted_steps), posted_steps
     assert not [p for p in Store.open().postings() if p.document_kind in ("transfer", "payment")]
+
+    # The health report: what is posted per ledger, API headroom, the last runs, and the open dead letters.
+    Store.open().dead_letter("walmart_orders", "PO-BAD:1", {"purchaseOrderId": "PO-BAD"}, "lineNumber is missing",
+                             "2026-11-02-05:00")
+    health = defs.resolve_job_def("integration_health_job").execute_in_process(instance=instance)
+    assert health.success
+    frame = health.output_for_node("integration_health")
+    xero = frame.set_index("ledger").loc["xero"]
+    assert xero["posted"] > 0 and xero["calls_left_today"] > 0 and xero["api_error"] == ""
+    [report] = [e.materialization for e in health.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "integration_health"]
+    runs = report.metadata["last_successful_runs"].value
+    assert runs["walmart_orders_job"] != "never" and runs["walmart_settlements_job"] == "never"
+    letters = health.output_for_node("open_dead_letters")
+    assert letters[["source", "record_key", "reason"]].values.tolist() == [
+        ["walmart_orders", "PO-BAD:1", "lineNumber is missing"]]
+    [keeps_up] = _evaluations(health, "posting_keeps_up")
+    assert keeps_up.passed, keeps_up.metadata

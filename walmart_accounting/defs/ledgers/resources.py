@@ -29,6 +29,12 @@ class LedgerResource(EnvResource, ABC):
     def adapter(self, client, config: MappingConfig) -> LedgerAdapter:
         """The posting adapter that turns documents into this ledger's payloads."""
 
+    DAY_LIMIT: ClassVar[int] = 5000  # calls a day per organisation or division (Xero, Exact)
+
+    @abstractmethod
+    def probe(self, client) -> None:
+        """One cheap call, so the client has the ledger's rate-limit headers (for the health report)."""
+
 
 class XeroResource(LedgerResource):
     """Xero, one organisation; tokens come from the store (encrypted), written by `connect xero`."""
@@ -57,6 +63,9 @@ class XeroResource(LedgerResource):
     def adapter(self, client: xero.XeroClient, config: MappingConfig) -> XeroAdapter:
         return XeroAdapter(client, config)
 
+    def probe(self, client: xero.XeroClient) -> None:
+        client.organisation()
+
 
 class ExactResource(LedgerResource):
     """Exact Online, one division; tokens come from the store (encrypted), written by `connect exact`."""
@@ -80,6 +89,9 @@ class ExactResource(LedgerResource):
 
     def adapter(self, client: exact.ExactClient, config: MappingConfig) -> ExactAdapter:
         return ExactAdapter(client, config)
+
+    def probe(self, client: exact.ExactClient) -> None:
+        next(client.query("financial/GLAccounts", select=["Code"], top=1), None)
 
 
 # The ledgers this code location can post to. A new ledger: its adapter in `posting/`, its resource above,
