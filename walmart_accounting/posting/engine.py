@@ -216,7 +216,8 @@ class PostingEngine:
             if result.key != document.key:
                 raise RuntimeError(f"{self.ledger} adapter answered {result.key} for {document.key}")
             if result.ok and result.external_id:
-                self.store.record_posted(claim, result.external_id, document.payload_hash)
+                self.store.record_posted(claim, result.external_id, document.payload_hash,
+                                         self.partitions.get(document.key), self.asset)
                 self.store.audit(document.key, "post", "posted", self.ledger, correlation_id=result.correlation_id,
                                  external_id=result.external_id, payload_hash=document.payload_hash,
                                  detail=document.as_record())
@@ -243,7 +244,8 @@ class PostingEngine:
 
     def _found(self, document: LedgerDocument, claim: Claim, external_id: str, report: PostingReport) -> None:
         """An earlier attempt did reach the ledger: record it as posted, never post it again."""
-        self.store.record_posted(claim, external_id, document.payload_hash)
+        self.store.record_posted(claim, external_id, document.payload_hash, self.partitions.get(document.key),
+                                 self.asset)
         self.store.audit(document.key, "resolve", "found_in_ledger", self.ledger, external_id=external_id,
                          payload_hash=document.payload_hash)
         report.found_in_ledger[document.key] = external_id

@@ -210,11 +210,13 @@ class Store:
                     "another worker took it over); the outcome is recorded by that worker"
                 )
 
-    def record_posted(self, claim: Claim, external_id: str, payload_hash: str) -> None:
-        """The ledger accepted the document: record its id so no one posts it again."""
+    def record_posted(self, claim: Claim, external_id: str, payload_hash: str, partition_key: str | None = None,
+                      asset: str | None = None) -> None:
+        """The ledger accepted the document: record its id so no one posts it again (and where it came from)."""
+        where = {k: v for k, v in (("partition_key", partition_key), ("asset", asset)) if v is not None}
         self._finish(
             claim, status=PostingStatus.POSTED, external_id=external_id, posted_payload_hash=payload_hash,
-            last_error=None, outcome_unknown=0, posted_at=utcnow(), waiting_since=None,
+            last_error=None, outcome_unknown=0, posted_at=utcnow(), waiting_since=None, **where,
         )
 
     def record_failed(self, claim: Claim, error: str, outcome_unknown: bool) -> None:

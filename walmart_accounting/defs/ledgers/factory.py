@@ -14,7 +14,7 @@ from walmart_accounting.defs.ledgers.documents import (
     settlement_summary_asset,
 )
 from walmart_accounting.defs.ledgers.posting import LEDGER_TAG, posting_asset
-from walmart_accounting.defs.ledgers.sensors import waiting_sensor
+from walmart_accounting.defs.ledgers.sensors import ledger_events_sensor, waiting_sensor
 from walmart_accounting.defs.reports.assets import settlement_report_asset
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
@@ -64,4 +64,5 @@ def ledger_definitions(ledger: str, settings: Ledger, walmart: WalmartAssets, pa
     jobs_by_asset = {postings[name].key.to_user_string(): job for name, job in
                      zip(["settlement", "invoices", "credit_notes"][:len(jobs)], jobs, strict=True)}
     return dg.Definitions(assets=[*documents, *postings.values(), report], jobs=jobs,
-                          sensors=[waiting_sensor(ledger, jobs_by_asset, **({'now': now} if now else {}))])
+                          sensors=[waiting_sensor(ledger, jobs_by_asset, **({'now': now} if now else {})),
+                                   ledger_events_sensor(ledger, jobs_by_asset)])

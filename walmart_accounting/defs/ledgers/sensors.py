@@ -1,4 +1,4 @@
-"""A sensor that posts waiting documents as soon as what they wait for is in the ledger, and alerts on old ones."""
+"""Ledger sensors: waiting documents posted once what they wait for is in, and ledger events re-checked against the ledger."""
 
 from __future__ import annotations
 
@@ -55,3 +55,56 @@ def waiting_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition], max_
             for asset, partition in groups])
 
     return waiting_documents
+
+
+def changed_ledger_ids(payload: dict) -> list[str]:
+    """The ledger ids a ledger's webhook event names: Exact's `Content.Key`, Xero's `events[].resourceId`."""
+    ids = []
+    content = payload.get("Content")
+    if isinstance(content, dict) and content.get("Key"):
+        ids.append(str(content["Key"]))
+    for event in payload.get("events") or []:
+        if isinstance(event, dict) and event.get("resourceId"):
+            ids.append(str(event["resourceId"]))
+    return [i.strip("{}").lower() for i in ids]
+
+
+def ledger_events_sensor(ledger: str, jobs_by_asset: dict[str, dg.JobDefinition]) -> dg.SensorDefinition:
+    """Every minute: a document we posted and the ledger says changed (an event in the inbox) is re-read there.
+
+    The partition's posting run finds the document posted and its `ledger_agrees` check reads it back: a
+    deleted, voided or edited document is a failed check naming it, not silence.
+    """
+
+    @dg.sensor(name=f"{ledger}_ledger_events", jobs=list(jobs_by_asset.values()), minimum_interval_seconds=60,
+               default_status=dg.DefaultSensorStatus.STOPPED,
+               description=f"Every minute: {ledger} webhook events about documents we posted re-run their partition's "
+                           "posting, whose ledger_agrees check reads them back from the ledger.")
+    def ledger_events(context: dg.SensorEvaluationContext, store: StoreResource):
+        after = int(context.cursor or 0)
+        inbox = store.get()
+        events = inbox.webhooks_after(ledger, after)
+        if not events:
+            return dg.SensorResult(skip_reason=f"no {ledger} events after inbox id {after}", cursor=str(after))
+        posted = {(p.external_id or "").strip("{}").lower(): p for p in inbox.postings(ledger=ledger, status="posted")}
+        targets: set[tuple[str, str]] = set()
+        ignored = 0
+        for event in events:
+            for ledger_id in changed_ledger_ids(json.loads(event.payload)):
+                posting = posted.get(ledger_id)
+                if posting is not None and posting.asset in jobs_by_asset and posting.partition_key:
+                    targets.add((posting.asset, posting.partition_key))
+                else:
+                    ignored += 1  # not a document we posted (or posted before partitions were recorded)
+            inbox.finish_webhook(event.id)
+        last = events[-1].id
+        if not targets:
+            return dg.SensorResult(skip_reason=f"{len(events)} event(s), none about a document we posted "
+                                               f"({ignored} ignored)", cursor=str(last))
+        return dg.SensorResult(cursor=str(last), run_requests=[
+            dg.RunRequest(job_name=jobs_by_asset[asset].name, partition_key=partition,
+                          run_key=f"{ledger}-events:{after + 1}-{last}:{asset}:{partition}",
+                          tags={"walmart_accounting/trigger": f"{ledger}_events"})
+            for asset, partition in sorted(targets)])
+
+    return ledger_events

@@ -92,3 +92,20 @@ def test_the_age_that_makes_a_waiting_document_an_alert_is_configured(store, def
     assert json.loads(first.cursor)["alerted"] == ["WM-2-PAY"]
     alerts = [r.getMessage() for r in caplog.records if r.name == "walmart_accounting.alerts"]
     assert len(alerts) == 1 and "(over 1 day, 0:00:00)" in alerts[0]
+
+
+def test_an_exact_event_about_a_posted_document_reruns_its_partitions_posting_and_others_are_ignored(store, defs):
+    from walmart_accounting.defs.ledgers.sensors import ledger_events_sensor
+
+    job = defs.resolve_job_def("post_to_exact")
+    sensor = ledger_events_sensor("exact", {"exact_posted_settlement": job})
+    claim = store.claim_posting("WM-STL-1", "exact", "transfer", "h")
+    store.record_posted(claim, "{ABCD-1234}", "h", REPORTS[0], "exact_posted_settlement")
+    for n, key in enumerate(["abcd-1234", "ffff-0000"]):  # ours (Exact sends GUIDs in any case), and someone else's
+        body = json.dumps({"Content": {"Topic": "BankEntries", "Action": "Update", "Key": key, "Division": 1}})
+        assert store.receive_webhook("exact", f"e{n}", "BankEntries", body)
+    first = _tick(defs, sensor, None)
+    assert [(r.job_name, r.partition_key) for r in first.run_requests] == [("post_to_exact", REPORTS[0])]
+    assert first.cursor and not _tick(defs, sensor, first.cursor).run_requests
+    replayed = _tick(defs, sensor, None)  # a tick evaluated again asks for the same run (the run key dedupes it)
+    assert [r.run_key for r in replayed.run_requests] == [r.run_key for r in first.run_requests]
