@@ -13,6 +13,7 @@ from walmart_accounting.defs.configuration.definitions import configuration_defi
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.reports.assets import daily_sales_asset
 from walmart_accounting.defs.reports.health import health_definitions
 from walmart_accounting.defs.reports.resources import ReportsResource
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
@@ -58,6 +59,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
         health_definitions(list(ledgers), now),
+        dg.Definitions(assets=[daily_sales_asset(walmart_assets, partitions)]),
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),
             "io_manager": FrameIOManager(),

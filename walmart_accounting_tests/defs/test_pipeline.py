@@ -130,6 +130,15 @@ def test_orders_to_invoices_and_settlements_to_documents(pipeline, sandbox, mode
             assert int(csv["walmart_cents"].sum()) == payout == int(csv["ledger_cents"].sum())
             png = Path(report.metadata["bridge_chart"].value).read_bytes()
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1200, 600)
+        # the settlement's sales by day, SKU and state: its fees allocated to the cent
+        daily = run.output_for_node("walmart_daily_sales")
+        by_category = run.output_for_node("xero_settlement_report").set_index("category")["walmart_cents"]
+        fees = int(by_category[[c for c in by_category.index if c.startswith("fee:")]].sum())
+        assert fees < 0 and int(daily["fees_cents"].sum()) == fees, "every fee of the settlement allocated, to the cent"
+        assert int(daily["gross_sales_cents"].sum()) > 0 and daily["sku"].nunique() > 3 and daily["day"].nunique() > 3
+        [sales] = [m.materialization for m in run.get_asset_materialization_events()
+                   if m.asset_key.to_user_string() == "walmart_daily_sales"]
+        assert len(pd.read_csv(sales.metadata["csv"].value)) == len(daily)
         # read back from each ledger's own reports: the clearing account is at zero once the payout is transferred
         assert {e.asset_key.to_user_string() for e in evaluations
                 if e.check_name in ("clearing_nets_to_zero", "ledger_agrees") and e.passed} == {

@@ -9,7 +9,7 @@ from walmart_accounting.defs.reports import REPORTS_GROUP
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
-from walmart_accounting.reports import settlement_report
+from walmart_accounting.reports import daily_sales, settlement_report
 from walmart_accounting.store.models import DeadLetterStatus
 
 REPORT_OWNERS = ["team:finance"]
@@ -56,3 +56,34 @@ def settlement_report_asset(ledger: str, walmart: WalmartAssets, partitions: Wal
             "bridge_chart": dg.MetadataValue.path(str(folder / f"{stem}.png"))})
 
     return report
+
+
+def daily_sales_asset(walmart: WalmartAssets, partitions: WalmartPartitions) -> dg.AssetsDefinition:
+    """`walmart_daily_sales` per settlement: its orders by day, SKU and ship-to state, with its refunds and fees allocated."""
+
+    @dg.asset(
+        name="walmart_daily_sales", partitions_def=partitions.settlement_reports,
+        ins={"rows": dg.AssetIn(walmart.settlements_key), "refunds": dg.AssetIn(walmart.order_refunds_key)},
+        deps=[dg.AssetDep(walmart.orders.key, partition_mapping=dg.AllPartitionMapping())],
+        group_name=REPORTS_GROUP, kinds={"pandas"}, owners=REPORT_OWNERS, tags={"report": "daily_sales"},
+        description="The orders a settlement pays, per order day, SKU and ship-to state: units, gross sales, shipping, "
+                    "discounts, tax, refunds, and the settlement's fees (commissions on their own line, the rest pro "
+                    "rata by gross sales, to the cent); also a CSV in the reports folder.",
+        required_resource_keys={"io_manager", "mapping", "reports"},
+    )
+    def daily_sales_report(context: dg.AssetExecutionContext, rows: pd.DataFrame, refunds: pd.DataFrame):
+        paid = set(rows["purchase_order_id"].dropna().astype(str))
+        stored = [f[f["purchase_order_id"].isin(paid)] for f in context.resources.io_manager.stored_frames(walmart.orders.key)]
+        stored = [f for f in stored if len(f)]
+        orders = pd.concat(stored, ignore_index=True) if stored else pd.DataFrame(columns=["purchase_order_id"])
+        frame = daily_sales(orders, refunds, rows, config=context.resources.mapping.load())
+        path = context.resources.reports.path("daily_sales") / f"{context.partition_key}.csv"
+        frame.to_csv(path, index=False)
+        return dg.Output(frame, metadata={
+            "rows": len(frame), "orders": len(paid & set(orders["purchase_order_id"].astype(str))),
+            "gross_sales": format_cents(int(frame["gross_sales_cents"].sum())),
+            "fees": format_cents(int(frame["fees_cents"].sum())), "csv": dg.MetadataValue.path(str(path)),
+            "top_skus": dg.MetadataValue.md(frame.groupby("sku")[["units", "gross_sales_cents"]].sum()
+                                            .sort_values("gross_sales_cents", ascending=False).head(15).to_markdown())})
+
+    return daily_sales_report
