@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,9 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
     demo_db.parent.mkdir(parents=True, exist_ok=True)
     demo_db.unlink(missing_ok=True)
     os.environ["WALMART_ACCOUNTING_DB_URL"] = f"sqlite:///{demo_db.resolve()}"
+    reports_dir = demo_db.parent / "reports"  # this demo's reports only
+    shutil.rmtree(reports_dir, ignore_errors=True)
+    os.environ["WALMART_ACCOUNTING_REPORTS_DIR"] = str(reports_dir.resolve())
     store = Store.open(migrate=True)
     step.ok(redacted(str(store.engine.url)))
 
@@ -115,6 +119,16 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
 
         step = _Step(echo, "what was posted (the same runs posted every document through the exactly-once engine)")
         reconciled = _posting_summary(store, server, seller, echo, cfg, documents)
+        step.ok()
+
+        step = _Step(echo, "reports an analyst reads (in the Dagster UI: the assets of group `reports`)")
+        for report in sorted(reports_dir.glob("*/settlements/*.md")):
+            ties = "Does NOT tie out" not in report.read_text(encoding="utf-8")
+            echo(f"    {report.parent.parent.name} settlement {report.stem}: "
+                 f"{'every category agrees with Walmart' if ties else 'FAILED: categories differ from Walmart'}; "
+                 f"{report.with_suffix('.csv').name}, {report.with_suffix('.png').name}")
+            reconciled = reconciled and ties
+        echo(f"    in {reports_dir.resolve()}")
         step.ok()
         echo("==> RECONCILED: every payout is in the bank, the clearing and reserve accounts are at zero and the "
              "facilitator-tax accounts hold only the tax of documents no settlement has paid yet" if reconciled

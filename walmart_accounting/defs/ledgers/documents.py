@@ -51,9 +51,16 @@ def _finish(context, store: StoreResource, source: str, result: docs.DocumentRes
     return converted.documents, meta
 
 
-def _figures(frame: pd.DataFrame) -> dict:
-    """A document frame's figures: documents, lines, total and documents by kind (one partition's, in a range run)."""
-    totals = document_totals(frame)
+def _figures(frame: pd.DataFrame, totals: pd.DataFrame | None = None) -> dict:
+    """A document frame's figures: documents, lines, total and documents by kind (one partition's, in a range run).
+
+    `totals` are the whole run's document totals, when known: a partition's are picked from them (grouping
+    each of a range's many small frames costs more than picking).
+    """
+    if totals is None:
+        totals = document_totals(frame)
+    else:
+        totals = totals[totals["document_key"].isin(document_keys(frame))] if len(frame) else totals.iloc[0:0]
     return {
         "documents": dg.MetadataValue.int(len(totals)),
         "lines": dg.MetadataValue.int(len(frame)),
@@ -61,6 +68,11 @@ def _figures(frame: pd.DataFrame) -> dict:
         "by_kind": dg.MetadataValue.md(
             totals.groupby("document_kind").size().to_frame("documents").to_markdown() if len(totals) else "none"),
     }
+
+
+def _run_figures(frame: pd.DataFrame) -> Callable[[pd.DataFrame], dict]:
+    totals = document_totals(frame)
+    return lambda part: _figures(part, totals)
 
 
 def _source_times(documents: pd.DataFrame, sources: pd.DataFrame, id_column: str, time_column: str) -> pd.Series:
@@ -140,7 +152,7 @@ def sales_invoices_asset(ledger: str, walmart: WalmartAssets, partitions: Walmar
         config = mapping.load()
         frame, meta = _finish(context, store, name, docs.sales_invoices(lines, config, ledger), config, ledger)
         out = per_partition(context, frame, _source_times(frame, lines, "purchase_order_id", "order_date"),
-                            describe=_figures)
+                            describe=_run_figures(frame))
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "invoices_match_walmart", partitions_of(out),
                                        _differences(invoice_differences(frame, lines)), blocking=True)
@@ -168,7 +180,7 @@ def credit_notes_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartP
         result = docs.credit_notes(return_lines, None, order_lines, config, ledger)
         frame, meta = _finish(context, store, name, result, config, ledger)
         out = per_partition(context, frame, _source_times(frame, return_lines, "return_order_id", "return_date"),
-                            describe=_figures)
+                            describe=_run_figures(frame))
         yield dg.Output(out, name, metadata=meta)
         yield from check_per_partition(context, "credit_notes_match_refunds", partitions_of(out),
                                        _differences(credit_note_differences(frame, return_lines)), blocking=True)
