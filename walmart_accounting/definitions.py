@@ -54,7 +54,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
     if unknown:
         raise ConfigError("ledgers", [f"ledgers.{name}: no ledger resource for it (known: {', '.join(LEDGERS)})"
                                       for name in unknown])
-    return dg.Definitions.merge(
+    merged = dg.Definitions.merge(
         configuration_definitions(),
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
@@ -70,6 +70,15 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
             **{name: LEDGERS[name].from_env() for name in ledgers},
         }),
     )
+    return merged.map_asset_specs(func=_for_people)
+
+
+def _for_people(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Owners and a domain tag on every asset: the platform team answers for Walmart's feeds, finance for the books."""
+    group = spec.group_name or "default"
+    owner = "team:data-platform" if group in ("walmart", "configuration") else "team:finance"
+    return spec.replace_attributes(owners=spec.owners or [owner],
+                                   tags={**spec.tags, "walmart_accounting/domain": group.split("_")[0]})
 
 
 @dg.definitions

@@ -119,3 +119,17 @@ def test_local_instance_yaml_has_per_ledger_run_limits(isolated_home):
         assert {"key": "walmart_accounting/ledger", "value": "xero", "limit": 1} in concurrency.run_queue_config.tag_concurrency_limits
         assert concurrency.pool_config.default_pool_limit == 1
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+
+
+def test_every_asset_says_what_it_is_who_owns_it_and_what_it_holds(defs):
+    specs = list(defs.resolve_all_asset_specs())
+    assert len(specs) > 15
+    for spec in specs:
+        name = spec.key.to_user_string()
+        assert spec.description and len(spec.description) > 20, name
+        assert spec.owners and spec.owners[0].startswith("team:"), name
+        assert spec.kinds and spec.group_name, name
+        assert spec.tags.get("walmart_accounting/domain"), name
+    frames = [s for s in specs if "pandas" in s.kinds]
+    missing = [s.key.to_user_string() for s in frames if "dagster/column_schema" not in s.metadata]
+    assert not missing, f"frames without a column schema: {missing}"

@@ -402,3 +402,28 @@ def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_
         ["walmart_orders", "PO-BAD:1", "lineNumber is missing"]]
     [keeps_up] = _evaluations(health, "posting_keeps_up")
     assert keeps_up.passed, keeps_up.metadata
+
+
+def test_an_invoice_that_does_not_match_walmart_blocks_the_range_runs_posting(pipeline, monkeypatch):
+    from walmart_accounting.transform import documents as docs
+
+    defs, instance, seller = pipeline
+    built = docs.sales_invoices
+
+    def one_cent_off(lines, config, ledger):  # a mapping bug, say: one invoice line a cent off Walmart's charges
+        result = built(lines, config, ledger)
+        frame = result.documents.copy()
+        if len(frame):
+            frame.loc[frame.index[0], "amount_cents"] += 1
+        return type(result)(frame, result.rejects)
+
+    monkeypatch.setattr(docs, "sales_invoices", one_cent_off)
+    first = datetime.combine(seller.start, datetime.min.time(), UTC)
+    hours = range_tags(first.strftime("%Y-%m-%d-%H:00"), (first + timedelta(hours=11)).strftime("%Y-%m-%d-%H:00"))
+    run = defs.resolve_job_def("walmart_orders_job").execute_in_process(instance=instance, tags=hours,
+                                                                       raise_on_error=False)
+    assert not run.success
+    failed = [e for e in _evaluations(run, "invoices_match_walmart") if not e.passed]
+    assert len(failed) == 1 and failed[0].blocking and "WM-" in failed[0].metadata["differences"].value
+    assert "xero_posted_invoices" not in {e.step_key for e in run.get_step_success_events()}
+    assert not Store.open().postings(ledger="xero"), "nothing of the range is posted while an invoice is wrong"

@@ -5,13 +5,14 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.defs.resources import MappingResource
-from walmart_accounting.transform.mapping import account_mapping_frame
+from walmart_accounting.transform.mapping import COLUMNS, account_mapping_frame
 
 
 @dg.asset(
     group_name="configuration",
     description="Every ledger account and tax code the mapping file assigns, one row per ledger and role.",
     kinds={"pandas"},
+    metadata={"dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in COLUMNS])},
 )
 def account_mapping(context: dg.AssetExecutionContext, mapping: MappingResource) -> pd.DataFrame:
     config = mapping.load()

@@ -5,11 +5,11 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
-from walmart_accounting.defs.reports import REPORTS_GROUP
+from walmart_accounting.defs.reports import REPORTS_GROUP, column_schema_of
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
-from walmart_accounting.reports import daily_sales, settlement_report
+from walmart_accounting.reports import DAILY_SALES_COLUMNS, daily_sales, settlement_report
 from walmart_accounting.store.models import DeadLetterStatus
 
 REPORT_OWNERS = ["team:finance"]
@@ -29,6 +29,8 @@ def settlement_report_asset(ledger: str, walmart: WalmartAssets, partitions: Wal
         deps=[dg.AssetDep(key, partition_mapping=dg.AllPartitionMapping()) for key in order_keys],
         group_name=REPORTS_GROUP, kinds={"pandas", "matplotlib", ledger}, owners=REPORT_OWNERS,
         tags={"report": "settlement"},
+        metadata=column_schema_of({"category": "string", "walmart_cents": "int64", "ledger_cents": "int64",
+                                   "difference_cents": "int64"}),
         description=f"The settlement against {ledger}, category by category (gross sales, shipping, discounts, tax, "
                     "refunds, each fee type, reserve, adjustments, payout), with the differences and the dead letters "
                     "that explain them; the table, a CSV and a chart of the bridge from gross sales to the payout are "
@@ -66,6 +68,8 @@ def daily_sales_asset(walmart: WalmartAssets, partitions: WalmartPartitions) -> 
         ins={"rows": dg.AssetIn(walmart.settlements_key), "refunds": dg.AssetIn(walmart.order_refunds_key)},
         deps=[dg.AssetDep(walmart.orders.key, partition_mapping=dg.AllPartitionMapping())],
         group_name=REPORTS_GROUP, kinds={"pandas"}, owners=REPORT_OWNERS, tags={"report": "daily_sales"},
+        metadata=column_schema_of({c: ("string" if c in ("sku", "ship_to_state") else "date" if c == "day" else "int64")
+                                   for c in DAILY_SALES_COLUMNS}),
         description="The orders a settlement pays, per order day, SKU and ship-to state: units, gross sales, shipping, "
                     "discounts, tax, refunds, and the settlement's fees (commissions on their own line, the rest pro "
                     "rata by gross sales, to the cent); also a CSV in the reports folder.",

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.connectors.errors import ApiError
-from walmart_accounting.defs.reports import REPORTS_GROUP
+from walmart_accounting.defs.reports import REPORTS_GROUP, column_schema_of
 from walmart_accounting.store.models import DeadLetterStatus, PostingStatus
 
 POSTING_KEEPS_UP = "posting_keeps_up"
@@ -50,6 +50,9 @@ def health_definitions(ledgers: list[str], now: Callable[[], datetime] = lambda:
     @dg.asset(
         name="open_dead_letters", group_name=REPORTS_GROUP, kinds={"pandas"}, owners=["team:finance"],
         tags={"report": "dead_letters"},
+        metadata=column_schema_of({"id": "int64", "source": "string", "record_key": "string", "partition": "string",
+                                   "status": "string", "reason": "string", "occurrences": "int64",
+                                   "age_hours": "float64"}),
         description="Every record kept in the dead letters and not resolved, with its reason and age, oldest first: "
                     "fix the cause, then `walmart-accounting dead-letters retry ID`.",
         required_resource_keys={"store"},
@@ -64,6 +67,9 @@ def health_definitions(ledgers: list[str], now: Callable[[], datetime] = lambda:
     @dg.asset(
         name="integration_health", group_name=REPORTS_GROUP, kinds={"pandas"}, owners=["team:data-platform"],
         tags={"report": "health"},
+        metadata=column_schema_of({"ledger": "string", **{status: "int64" for status in _STATUSES},
+                                   "oldest_unposted_hours": "float64", "calls_left_this_minute": "int64",
+                                   "calls_left_today": "int64", "day_limit": "int64", "api_error": "string"}),
         description="Per ledger: documents posted, failed, waiting and dead-lettered, the oldest unposted document's "
                     "age, API calls left this minute and today against the limits, and each Walmart job's last "
                     "successful run.",
