@@ -386,8 +386,9 @@ def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_
     assert not [p for p in Store.open().postings() if p.document_kind in ("transfer", "payment")]
 
     # The health report: what is posted per ledger, API headroom, the last runs, and the open dead letters.
+    bad_hour = (first + timedelta(hours=5)).strftime("%Y-%m-%d-%H:00")
     Store.open().dead_letter("walmart_orders", "PO-BAD:1", {"purchaseOrderId": "PO-BAD"}, "lineNumber is missing",
-                             "2026-11-02-05:00")
+                             bad_hour)
     health = defs.resolve_job_def("integration_health_job").execute_in_process(instance=instance)
     assert health.success
     frame = health.output_for_node("integration_health")
@@ -402,6 +403,14 @@ def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_
         ["walmart_orders", "PO-BAD:1", "lineNumber is missing"]]
     [keeps_up] = _evaluations(health, "posting_keeps_up")
     assert keeps_up.passed, keeps_up.metadata
+
+    # The hour holding that dead letter is not green: its check fails and names it; the other hours pass.
+    again = defs.resolve_job_def("walmart_orders_job").execute_in_process(instance=instance, tags=hours)
+    letters_checks = [e for e in _evaluations(again, "no_open_dead_letters")
+                      if e.asset_key.to_user_string() == "walmart_orders"]
+    assert [e.partition for e in letters_checks if not e.passed] == [bad_hour]
+    [failed_hour] = [e for e in letters_checks if not e.passed]
+    assert "PO-BAD:1" in failed_hour.metadata["dead_letters"].value and len(letters_checks) == 24
 
 
 def test_an_invoice_that_does_not_match_walmart_blocks_the_range_runs_posting(pipeline, monkeypatch):
