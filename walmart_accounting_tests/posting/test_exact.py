@@ -68,14 +68,19 @@ def store(tmp_path, monkeypatch):
     store.dispose()
 
 
-@pytest.fixture
-def client(sandbox) -> ExactClient:
+def connected_exact_client(sandbox) -> ExactClient:
+    """An Exact client on the sandbox's clock, consent given, with fast retries."""
     env = sandbox.env()
     client = ExactClient(env["EXACT_CLIENT_ID"], env["EXACT_CLIENT_SECRET"], MemoryTokenStore(),
                          base_url=env["EXACT_BASE_URL"], clock=sandbox.options.clock.now,
                          sleep=sandbox.options.clock.advance, retry=FAST)
     connect_flow(client, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
     return client
+
+
+@pytest.fixture
+def client(sandbox) -> ExactClient:
+    return connected_exact_client(sandbox)
 
 
 @lru_cache(maxsize=None)

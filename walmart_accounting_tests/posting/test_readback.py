@@ -8,12 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import requests
 from cryptography.fernet import Fernet
 
-from walmart_accounting.cli.connect import connect_flow
-from walmart_accounting.connectors.exact import ExactClient
-from walmart_accounting.connectors.tokens import MemoryTokenStore
 from walmart_accounting.connectors.xero import XeroClient
 from walmart_accounting.domain.config import load_default_config
 from walmart_accounting.posting.documents import documents_from_frame
@@ -26,8 +22,13 @@ from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
 from walmart_accounting.store.store import Store
 from walmart_accounting.transform import documents as transform
 from walmart_accounting.transform.walmart import order_frames, return_frame, return_order_map, settlement_frame
-from walmart_accounting_tests.posting.test_exact import exact_state, in_posting_order, summary_documents
-from walmart_accounting_tests.posting.test_xero import FAST, World, money
+from walmart_accounting_tests.posting.test_exact import (
+    connected_exact_client,
+    exact_state,
+    in_posting_order,
+    summary_documents,
+)
+from walmart_accounting_tests.posting.test_xero import World, connected_xero_client, money
 
 CONFIG = load_default_config()
 REPORT = "10032026"
@@ -78,13 +79,7 @@ def xero_sandbox():
 
 @pytest.fixture
 def xero_client(xero_sandbox) -> XeroClient:
-    env, options = xero_sandbox.env(), xero_sandbox.options
-    client = XeroClient(env["XERO_CLIENT_ID"], env["XERO_CLIENT_SECRET"], MemoryTokenStore(),
-                        api_url=env["XERO_API_URL"], identity_url=env["XERO_IDENTITY_URL"],
-                        authorize_url=env["XERO_AUTHORIZE_URL"], clock=options.clock.now, sleep=options.clock.advance,
-                        retry=FAST)
-    connect_flow(client, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
-    return client
+    return connected_xero_client(xero_sandbox)
 
 
 @pytest.fixture
@@ -184,18 +179,9 @@ def exact_sandbox():
         yield server
 
 
-def _exact_client(sandbox) -> ExactClient:
-    env = sandbox.env()
-    client = ExactClient(env["EXACT_CLIENT_ID"], env["EXACT_CLIENT_SECRET"], MemoryTokenStore(),
-                         base_url=env["EXACT_BASE_URL"], clock=sandbox.options.clock.now,
-                         sleep=sandbox.options.clock.advance, retry=FAST)
-    connect_flow(client, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
-    return client
-
-
 @pytest.fixture
 def posted_exact(exact_sandbox, store):
-    client = _exact_client(exact_sandbox)
+    client = connected_exact_client(exact_sandbox)
     documents, payouts = summary_documents(exact_sandbox)
     adapter = ExactAdapter(client, CONFIG)
     report = PostingEngine(store, adapter).post(in_posting_order(documents))

@@ -91,8 +91,8 @@ def sandbox():
         yield server
 
 
-@pytest.fixture
-def client(sandbox) -> XeroClient:
+def connected_xero_client(sandbox) -> XeroClient:
+    """A Xero client on the sandbox's clock, consent given, with fast retries."""
     env, options = sandbox.env(), sandbox.options
     xero = XeroClient(env["XERO_CLIENT_ID"], env["XERO_CLIENT_SECRET"], MemoryTokenStore(),
                       api_url=env["XERO_API_URL"], identity_url=env["XERO_IDENTITY_URL"],
@@ -100,6 +100,11 @@ def client(sandbox) -> XeroClient:
                       retry=FAST)
     connect_flow(xero, 0, lambda url: requests.get(url, timeout=10), timeout_s=10)
     return xero
+
+
+@pytest.fixture
+def client(sandbox) -> XeroClient:
+    return connected_xero_client(sandbox)
 
 
 @pytest.fixture
