@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+from PIL import Image
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seller_data"
 
 
@@ -42,6 +45,25 @@ def test_demo_on_the_example_folder_reconciles_every_account(isolated_home):
         assert f"    {line}\n" in out, line
     assert "FAILED" not in out
     assert out.rstrip().splitlines()[-1].startswith("==> RECONCILED")
+    _assert_reports_of_the_example(isolated_home / "demo" / "reports")
+
+
+def _assert_reports_of_the_example(folder: Path) -> None:
+    """Each ledger's settlement reports of the recorded seller: the CSV parses and sums to the payout, the chart is a PNG."""
+    payouts = {"2026-10-31_10312026": 8543, "2026-11-14_11142026": 12798}
+    for ledger in ("xero", "exact"):
+        settlements = folder / ledger / "settlements"
+        assert sorted(p.name for p in settlements.iterdir()) == sorted(
+            f"{stem}.{ext}" for stem in payouts for ext in ("csv", "md", "png"))
+        for stem, payout in payouts.items():
+            table = pd.read_csv(settlements / f"{stem}.csv")
+            assert table["walmart_cents"].dtype == "int64" and int(table["walmart_cents"].sum()) == payout, (ledger, stem)
+            assert int(table["ledger_cents"].sum()) == payout and (table["difference_cents"] == 0).all(), (ledger, stem)
+            assert {"product_sales", "fee:commission", "facilitator_tax_withheld"} <= set(table["category"])
+            assert "Ties out" in (settlements / f"{stem}.md").read_text(encoding="utf-8")
+            with Image.open(settlements / f"{stem}.png") as chart:
+                assert chart.format == "PNG" and chart.size == (1200, 600)
+                assert len(chart.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 2  # drawn, not blank
 
 
 def test_demo_on_a_report_that_does_not_tie_out_fails_and_says_which(isolated_home, tmp_path):
