@@ -1,5 +1,6 @@
 """Posting assets: a ledger's documents go through the exactly-once engine; the materialization reports what happened."""
 
+from datetime import timedelta
 from typing import Callable
 
 import dagster as dg
@@ -97,6 +98,17 @@ def _clearing_result(adapter, documents: list[LedgerDocument], ids: dict[str, st
                                metadata={**meta, "as_of": day.isoformat(), "balance": str(balance)})
 
 
+def posting_freshness(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy:
+    """How long a posting asset may go unposted before the UI shows it stale: posting stopped, whatever the cause."""
+    # Hours are posted hourly and days daily when the schedules run: a few periods warns, about a day (two
+    # for days) fails. Walmart pays bi-weekly, on alternate Fridays: a settlement 15 days on warns, 17 fails.
+    if isinstance(partitions_def, dg.HourlyPartitionsDefinition):
+        return dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=6), fail_window=timedelta(hours=26))
+    if isinstance(partitions_def, dg.DailyPartitionsDefinition):
+        return dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=26), fail_window=timedelta(hours=50))
+    return dg.FreshnessPolicy.time_window(warn_window=timedelta(days=15), fail_window=timedelta(days=17))
+
+
 def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, description: str) -> dg.AssetsDefinition:
     """`<ledger>_posted_<name>`: posts the frame of `documents`, partitioned like it, through the ledger's resource."""
     time_based = isinstance(documents.partitions_def, dg.TimeWindowPartitionsDefinition)
@@ -105,7 +117,7 @@ def posting_asset(ledger: str, name: str, documents: dg.AssetsDefinition, descri
     @dg.multi_asset(
         name=asset_name,
         specs=[dg.AssetSpec(asset_name, deps=[documents.key], group_name=f"{ledger}_posting", kinds={ledger},
-                            description=description)],
+                            description=description, freshness_policy=posting_freshness(documents.partitions_def))],
         ins={"documents": dg.AssetIn(documents.key)},
         partitions_def=documents.partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if time_based else None,

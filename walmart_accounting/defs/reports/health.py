@@ -77,6 +77,8 @@ def health_definitions(ledgers: list[str], now: Callable[[], datetime] = lambda:
                                        description="Posting keeps up: no document has waited or failed longer than "
                                                    "the alerts' max_wait_hours, and no ledger is out of calls for "
                                                    "the day.")],
+        # Materialized hourly by its schedule: a health report two hours old means the schedule or daemon stopped.
+        freshness_policy=dg.FreshnessPolicy.time_window(warn_window=timedelta(hours=2), fail_window=timedelta(hours=3)),
         required_resource_keys={"store", "alerts", *ledgers},
     )
     def integration_health(context: dg.AssetExecutionContext):
