@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test test-simulation bench lint dev clean
+.PHONY: install demo test test-simulation bench lint dev screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# The README's pictures of the Dagster UI (docs/images), in Debian's Chromium: `apt-get install chromium` first.
+screenshots: install
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,screenshots]'
+	$(BIN)/python docs/screenshots.py
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/walmart-accounting dev

@@ -26,8 +26,11 @@ class _Step:
         self.echo(f"    ok ({time.monotonic() - self.started:.1f} s){': ' + detail if detail else ''}")
 
 
-def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
-    """Run every step that exists (on `seller_data`, a folder of recorded Walmart data, when given); 0 only if it reconciled."""
+def run_demo(echo: Echo, seller_data: Path | None = None, instance=None) -> int:
+    """Run every step that exists (on `seller_data`, a folder of recorded Walmart data, when given); 0 only if it reconciled.
+
+    The runs go to `instance` when given (one on disk keeps them for the UI), else to an in-memory one.
+    """
     import dagster as dg
 
     from walmart_accounting.cli.connect import (
@@ -108,7 +111,7 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         # Dagster's storage in memory: its runs are the demo's alone (never mixed with `make dev`'s), and SQLite
         # event storage, writing each of a range run's thousands of events on its own connection, is 3x slower.
-        instance = dg.DagsterInstance.ephemeral()
+        instance = instance or dg.DagsterInstance.ephemeral()
         # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
         outcome = _materialize_window(defs, instance, seller, echo)
@@ -129,6 +132,7 @@ def run_demo(echo: Echo, seller_data: Path | None = None) -> int:
                  f"{report.with_suffix('.csv').name}, {report.with_suffix('.png').name}")
             reconciled = reconciled and ties
         echo(f"    in {reports_dir.resolve()}")
+        reconciled = _health(defs, instance, echo) and reconciled
         step.ok()
         echo("==> RECONCILED: every payout is in the bank, the clearing and reserve accounts are at zero and the "
              "facilitator-tax accounts hold only the tax of documents no settlement has paid yet" if reconciled
@@ -185,6 +189,19 @@ def _materialize_window(defs, instance, seller, echo: Echo):
         for (ledger, kind), group in totals.groupby(["ledger", "document_kind"]):
             echo(f"    {ledger}: {len(group)} {kind.replace('_', ' ')}(s), {format_cents(group['total_cents'].sum(), thousands=True)} USD")
     return f"{len(documents)} document frame(s)", frame
+
+
+def _health(defs, instance, echo: Echo) -> bool:
+    """Materialize `integration_health` and `open_dead_letters` as their hourly schedule would; True if posting keeps up."""
+    result = defs.resolve_job_def("integration_health_job").execute_in_process(
+        instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    keeps_up = result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    health = result.output_for_node("integration_health") if result.success else None
+    for row in ([] if health is None else health.to_dict("records")):
+        echo(f"    health {row['ledger']}: {row['posted']} posted, {row['waiting']} waiting, {row['failed']} failed, "
+             f"{row['dead_lettered']} dead-lettered; {row['calls_left_today']} of {row['day_limit']} calls left today")
+    echo(f"    posting_keeps_up: {'passed' if keeps_up else 'FAILED'}")
+    return keeps_up
 
 
 def _document_outputs(defs, job_name: str) -> list[tuple[str, str]]:

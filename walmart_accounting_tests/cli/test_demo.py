@@ -43,6 +43,9 @@ def test_demo_on_the_example_folder_reconciles_every_account(isolated_home):
         "exact facilitator tax 1650: holds 0.00 USD, expected 0.00 USD (every document is settled)",
     ]:
         assert f"    {line}\n" in out, line
+    assert re.search(r"health xero: 26 posted, 0 waiting, 0 failed, 0 dead-lettered; \d+ of 5000 calls left today", out)
+    assert re.search(r"health exact: 8 posted, 0 waiting, 0 failed, 0 dead-lettered; \d+ of 5000 calls left today", out)
+    assert "posting_keeps_up: passed" in out
     assert "FAILED" not in out
     assert out.rstrip().splitlines()[-1].startswith("==> RECONCILED")
     _assert_reports_of_the_example(isolated_home / "demo" / "reports")

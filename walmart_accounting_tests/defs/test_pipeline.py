@@ -394,6 +394,7 @@ def test_the_ledger_read_back_names_an_invoice_voided_in_xero_and_a_report_that_
     frame = health.output_for_node("integration_health")
     xero = frame.set_index("ledger").loc["xero"]
     assert xero["posted"] > 0 and xero["calls_left_today"] > 0 and xero["api_error"] == ""
+    assert {str(frame[c].dtype) for c in ("calls_left_this_minute", "calls_left_today", "day_limit")} == {"Int64"}
     [report] = [e.materialization for e in health.get_asset_materialization_events()
                 if e.asset_key.to_user_string() == "integration_health"]
     runs = report.metadata["last_successful_runs"].value

@@ -68,8 +68,8 @@ def health_definitions(ledgers: list[str], now: Callable[[], datetime] = lambda:
         name="integration_health", group_name=REPORTS_GROUP, kinds={"pandas"}, owners=["team:data-platform"],
         tags={"report": "health"},
         metadata=column_schema_of({"ledger": "string", **{status: "int64" for status in _STATUSES},
-                                   "oldest_unposted_hours": "float64", "calls_left_this_minute": "int64",
-                                   "calls_left_today": "int64", "day_limit": "int64", "api_error": "string"}),
+                                   "oldest_unposted_hours": "float64", "calls_left_this_minute": "Int64",
+                                   "calls_left_today": "Int64", "day_limit": "Int64", "api_error": "string"}),
         description="Per ledger: documents posted, failed, waiting and dead-lettered, the oldest unposted document's "
                     "age, API calls left this minute and today against the limits, and each Walmart job's last "
                     "successful run.",
@@ -98,6 +98,9 @@ def health_definitions(ledgers: list[str], now: Callable[[], datetime] = lambda:
             frame.loc[row, "calls_left_today"] = headroom.get("day_remaining")
             frame.loc[row, "day_limit"] = resource.DAY_LIMIT
             frame.loc[row, "api_error"] = error
+        # Whole numbers, missing where the ledger did not answer (pandas made them floats when it added the columns).
+        for column in ("calls_left_this_minute", "calls_left_today", "day_limit"):
+            frame[column] = frame[column].astype("Int64")
         runs = {}
         for job in WATCHED_JOBS:
             last = context.instance.get_runs(dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.SUCCESS]),
