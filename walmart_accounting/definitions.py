@@ -17,6 +17,7 @@ from walmart_accounting.defs.reports.assets import daily_sales_asset
 from walmart_accounting.defs.reports.health import health_definitions
 from walmart_accounting.defs.reports.resources import ReportsResource
 from walmart_accounting.defs.resources import MappingResource, StoreResource, WalmartResource
+from walmart_accounting.defs.stock.definitions import stock_definitions
 from walmart_accounting.defs.walmart.definitions import walmart_definitions
 from walmart_accounting.defs.walmart.partitions import START_DATE_ENV_VAR, WalmartPartitions
 from walmart_accounting.domain.config import ConfigError, MappingConfig, load_config
@@ -59,6 +60,8 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
         health_definitions(list(ledgers), now),
+        # Stock is synced once the mapping names SKUs for it, into Exact (Xero can only be a source).
+        *([stock_definitions(walmart_assets, partitions)] if config.stock.groups and "exact" in ledgers else []),
         dg.Definitions(assets=[daily_sales_asset(walmart_assets, partitions)]),
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),

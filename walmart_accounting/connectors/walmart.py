@@ -1,4 +1,4 @@
-"""Walmart Marketplace API client: token, required headers, paging, reconciliation reports, inventory, feeds, webhooks."""
+"""Walmart Marketplace API client: token, headers, paging, acknowledging and shipping orders, recon reports, inventory, feeds, webhooks."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ SERVICE_NAME = "Walmart Marketplace"
 ORDER_LOOKBACK_DAYS = 180
 ORDERS_MAX_LIMIT = 200
 RETURNS_MAX_LIMIT = 200
+WFS_INVENTORY_MAX_LIMIT = 300  # GET /v3/fulfillment/inventory: "limit cannot be larger than 300"
 INVENTORIES_MAX_LIMIT = 50
 ITEMS_MAX_LIMIT = 50
 RECON_MIN_INTERVAL = timedelta(hours=2)
@@ -315,6 +316,54 @@ class WalmartClient:
         """Acknowledge a purchase order (idempotent on Walmart's side, so safe to retry)."""
         return self._call("POST", f"/v3/orders/{quote(purchase_order_id, safe='')}/acknowledge", retry_safe=True).get("order", {})
 
+    def ship_order_lines(self, purchase_order_id: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """Mark order lines Shipped with their tracking; returns the parsed response ({"order": ...}).
+
+        Each line: line_number, quantity, carrier (one Walmart lists) or other_carrier (then tracking_url is
+        required), method_code (Standard, Express, OneDay, Freight, WhiteGlove, Value), tracking_number,
+        tracking_url (optional with carrier), ship_time (aware datetime); optional seller_order_id (at most 30
+        characters, default the purchase order id), unit ("EACH") and intent_to_cancel_override.
+        """
+        if not lines:
+            raise ValueError("ship_order_lines needs at least one line")
+        order_lines = []
+        for line in lines:
+            ship_time = line["ship_time"]
+            if not isinstance(ship_time, datetime) or ship_time.tzinfo is None:
+                raise ValueError("ship_time must be a timezone-aware datetime")
+            carrier, other = line.get("carrier"), line.get("other_carrier")
+            if bool(carrier) == bool(other):
+                raise ValueError("give exactly one of carrier and other_carrier")
+            if other and not line.get("tracking_url"):
+                raise ValueError("tracking_url is required with other_carrier")
+            quantity = int(line["quantity"])
+            if quantity < 1:
+                raise ValueError("quantity must be at least 1")
+            tracking: dict[str, Any] = {
+                "shipDateTime": (ship_time - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1),
+                "carrierName": {"carrier": carrier} if carrier else {"otherCarrier": other},
+                "methodCode": line["method_code"],
+                "trackingNumber": str(line["tracking_number"]),
+            }
+            if line.get("tracking_url"):
+                tracking["trackingURL"] = line["tracking_url"]
+            entry: dict[str, Any] = {
+                "lineNumber": str(line["line_number"]),
+                "sellerOrderId": str(line.get("seller_order_id") or purchase_order_id),
+                "orderLineStatuses": {"orderLineStatus": [{
+                    "status": "Shipped",
+                    "statusQuantity": {"unitOfMeasurement": line.get("unit", "EACH"), "amount": str(quantity)},
+                    "trackingInfo": tracking,
+                }]},
+            }
+            if line.get("intent_to_cancel_override") is not None:
+                entry["intentToCancelOverride"] = bool(line["intent_to_cancel_override"])
+            order_lines.append(entry)
+        body = {"orderShipment": {"orderLines": {"orderLine": order_lines}}}
+        # Retry-safe: the same line sent again with the same tracking number is the same shipment, not a second one.
+        return self._call("POST", f"/v3/orders/{quote(purchase_order_id, safe='')}/shipping", json_body=body,
+                          retry_safe=True)
+
     # -- returns ---------------------------------------------------------------------------------
 
     def iter_returns(
@@ -431,6 +480,20 @@ class WalmartClient:
             yield from ((body.get("elements") or {}).get("inventories") or [])
             cursor = (body.get("meta") or {}).get("nextCursor")
             params = {"limit": str(limit), "nextCursor": cursor} if cursor else None
+
+    def iter_wfs_inventory(self, limit: int = WFS_INVENTORY_MAX_LIMIT) -> Iterator[dict[str, Any]]:
+        """WFS stock of every SKU (GET /v3/fulfillment/inventory), paged by offset until a short page."""
+        if not 1 <= limit <= WFS_INVENTORY_MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {WFS_INVENTORY_MAX_LIMIT}")
+        offset = 0
+        while True:
+            body = self._get("/v3/fulfillment/inventory", params={"limit": str(limit), "offset": str(offset)})
+            page = (body.get("payload") or {}).get("inventory") or []
+            yield from page
+            total = (body.get("headers") or {}).get("totalCount")
+            offset += len(page)
+            if len(page) < limit or (total is not None and offset >= int(total)):
+                return
 
     def submit_feed(self, feed_type: str, payload: dict[str, Any]) -> str:
         """Upload a bulk feed (inventory, MP_INVENTORY, price); returns the feed id to poll."""

@@ -222,6 +222,49 @@ class Ledgers(_Strict):
     exact: Ledger | None = None
 
 
+class StockSource(StrEnum):
+    """Which side's quantity is the truth for a group of SKUs; the other side is made to agree."""
+
+    WALMART = "walmart"  # Walmart's ship nodes hold the stock: the ledger's is counted to match (Exact stock counts)
+    LEDGER = "ledger"  # the ledger (or the warehouse behind it) holds it: pushed to Walmart's nodes
+
+
+class StockGroup(_Strict):
+    skus: list[NonEmpty] = Field(min_length=1)  # SKUs, or patterns such as "MUG-*"
+    source: StockSource
+
+
+class Stock(_Strict):
+    """Stock between Walmart and a ledger: which SKUs, in which direction, through which warehouses."""
+
+    ledger: Literal["xero", "exact"] = "exact"
+    read_wfs: bool = True  # also read WFS stock (GET /v3/fulfillment/inventory); off for sellers not on WFS
+    # Walmart ship node id (or "WFS" for Walmart's fulfilment centres) -> the ledger's warehouse code.
+    warehouses: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+    # Named groups of SKUs and where their quantity comes from; a SKU in no group is not synced.
+    groups: dict[NonEmpty, StockGroup] = Field(default_factory=dict)
+    tolerance_units: int = Field(default=0, ge=0)  # a difference up to this many units is not a finding
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> "Stock":
+        problems = []
+        sources: dict[str, set[str]] = {}
+        for name, group in self.groups.items():
+            for pattern in group.skus:
+                sources.setdefault(pattern, set()).add(group.source.value)
+            if group.source is StockSource.WALMART and self.ledger == "xero":
+                problems.append(f"stock.groups.{name}.source: walmart needs ledger exact (Xero's quantity on hand "
+                                "moves only with bills and invoices, so Xero can be a source, never a target)")
+        both = sorted(p for p, found in sources.items() if len(found) > 1)
+        if both:
+            problems.append(f"stock.groups: {both} are in groups of both sources; a SKU is synced one way only")
+        if any(g.source is StockSource.WALMART for g in self.groups.values()) and not self.warehouses:
+            problems.append("stock.warehouses: expected the warehouse of each Walmart ship node the ledger follows")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class MappingConfig(_Strict):
     version: Literal[1]
     seller: Seller
@@ -238,6 +281,7 @@ class MappingConfig(_Strict):
     unmapped_amount_types: Literal["reject", "suspense"] = "reject"
     ledgers: Ledgers
     acknowledge_orders: bool = False
+    stock: Stock = Stock()
 
     @field_validator("fee_types")
     @classmethod

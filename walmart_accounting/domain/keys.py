@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, datetime
 
 # Longest key any ledger field we write it to accepts comfortably (Xero Idempotency-Key max is 128,
 # Exact YourRef is kept short by convention); every key here stays well inside it.
@@ -97,6 +97,8 @@ def summary_invoice_key(period_end: date, payable_id: str, accounting_month: dat
     return _checked(f"{settlement_key(period_end, payable_id)}-S{month}")
 
 
-def stock_adjustment_key(snapshot_date: date, sku: str) -> str:
-    """Stock adjustment of one SKU from one inventory snapshot."""
-    return _checked(f"WM-INV-{_stamp(snapshot_date)}-{sku_token(sku)}")
+def stock_count_key(snapshot_at: datetime, warehouse: str) -> str:
+    """The stock count of one warehouse from one inventory snapshot (the hour it was taken, UTC)."""
+    if not isinstance(snapshot_at, datetime):
+        raise DocumentKeyError(f"expected a datetime, got {snapshot_at!r}")
+    return _checked(f"WM-STK-{snapshot_at:%Y%m%dT%H%M}-{sku_token(warehouse)}")

@@ -16,6 +16,7 @@ finds it again:
   money into the clearing account; a refund payment is negative.
 - transfer -> a bank entry in the clearing account's journal with one line on the bank G/L account
   for minus the payout: the clearing account falls and the bank account rises by the payout.
+- stock_adjustment -> a processed ``inventory/StockCounts``, ``Description`` = key (posting/exact_stock.py).
 
 Bank entries have no YourRef; the key in the line ``Description`` is what ``find_posted`` filters on
 (the human text goes in ``Notes``).
@@ -44,6 +45,7 @@ from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.exact_stock import ExactStock, StockRefused
 from walmart_accounting.posting.readback import DUPLICATE, MISSING, VOIDED, LedgerFinding, amount_finding, as_decimal
 from walmart_accounting.posting.references import ReferenceData
 
@@ -144,6 +146,7 @@ class ExactAdapter:
         self._items: dict[str, str] = {}  # item code -> ID
         self._journals: list[dict[str, Any]] | None = None
         self._entries: dict[str, _Entry] = {}  # document key -> where it is in Exact
+        self.stock = ExactStock(client, self._item_ids)
 
     # -- LedgerAdapter ---------------------------------------------------------------------------
 
@@ -168,6 +171,8 @@ class ExactAdapter:
                 found.update({k: e.id for k, e in bills.items() if k in paid})
             elif kind in (DocumentKind.PAYMENT, DocumentKind.TRANSFER):
                 found.update(self._lookup_bank_lines(keys))
+            elif kind == DocumentKind.STOCK_ADJUSTMENT:
+                found.update(self.stock.find_posted(keys))
         return found
 
     def post_batch(self, documents: Sequence[LedgerDocument]) -> list[PostResult]:
@@ -183,14 +188,14 @@ class ExactAdapter:
         post = {
             DocumentKind.SALES_INVOICE: self._post_sales, DocumentKind.CREDIT_NOTE: self._post_sales,
             DocumentKind.FEE_BILL: self._post_fee_bill, DocumentKind.PAYMENT: self._post_payment,
-            DocumentKind.TRANSFER: self._post_transfer,
+            DocumentKind.TRANSFER: self._post_transfer, DocumentKind.STOCK_ADJUSTMENT: self.stock.post,
         }.get(document.kind)
         if post is None:
             return PostResult(document.key, False,
                               error=f"Exact cannot post documents of kind {document.kind.value!r}")
         try:
             external_id = post(document)
-        except _Refused as exc:
+        except (_Refused, StockRefused) as exc:
             return PostResult(document.key, False, error=str(exc))
         except _NotYet as exc:
             return PostResult(document.key, False, error=str(exc), retry_later=True)

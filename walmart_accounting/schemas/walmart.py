@@ -126,11 +126,13 @@ class SettlementRow(_Frame):
 
 
 class InventorySnapshot(_Frame):
-    """Available and reserved quantity per SKU and ship node on a day."""
+    """Stock per SKU and ship node when the snapshot was taken: on hand, available to sell, reserved by open orders."""
 
-    snapshot_date: Series[pd.Timestamp]
+    snapshot_at: Series[pd.Timestamp]  # UTC, when Walmart was read
     sku: Series[str] = pa.Field(str_length={"min_value": 1})
-    ship_node: Series[str]
-    ship_node_type: Series[str] = pa.Field(nullable=True)
+    ship_node: Series[str] = pa.Field(str_length={"min_value": 1})  # WFS stock has no node id: "WFS"
+    ship_node_type: Series[str] = pa.Field(isin=["SellerFulfilled", "WFSFulfilled"])
+    input_quantity: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)  # what the seller last sent; WFS: none
     available_quantity: Series[int] = pa.Field(ge=0)
     reserved_quantity: Series[int] = pa.Field(ge=0)
+    on_hand_quantity: Series[int] = pa.Field(ge=0)  # available + reserved (WFS: Walmart's onHandQty)

@@ -1,6 +1,6 @@
 """Document keys are deterministic, built from Walmart ids only, and safe for every ledger field they fill."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from hypothesis import given
@@ -27,18 +27,22 @@ def test_key_shapes():
     assert keys.refund_credit_note_key("1234567", "55") == "WM-RFD-1234567-55"
 
 
+SNAPSHOT = datetime(2026, 9, 1, 14, 5)
+
+
 @given(st.text(min_size=1, max_size=80).filter(lambda s: s.strip()))
-def test_any_sku_gives_a_safe_stable_key(sku):
-    key = keys.stock_adjustment_key(date(2026, 9, 1), sku)
-    assert key == keys.stock_adjustment_key(date(2026, 9, 1), sku)
+def test_any_warehouse_code_gives_a_safe_stable_stock_count_key(code):
+    key = keys.stock_count_key(SNAPSHOT, code)
+    assert key == keys.stock_count_key(SNAPSHOT, code)
     assert len(key) <= keys.MAX_KEY_LENGTH
     assert all(c.isascii() and (c.isalnum() or c in "._-") for c in key)
 
 
-def test_distinct_skus_do_not_collide_through_hashing():
-    a = keys.stock_adjustment_key(date(2026, 9, 1), "shirt 'red' / L")
-    b = keys.stock_adjustment_key(date(2026, 9, 1), "shirt 'red' / M")
+def test_distinct_codes_do_not_collide_through_hashing():
+    a = keys.stock_count_key(SNAPSHOT, "shirt 'red' / L")
+    b = keys.stock_count_key(SNAPSHOT, "shirt 'red' / M")
     assert a != b
+    assert keys.stock_count_key(SNAPSHOT, "1") == "WM-STK-20260901T1405-1"
 
 
 @pytest.mark.parametrize("bad", ["", "  ", None, "12 34", "PO'1", "a/b"])

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Callable
 
 import dagster as dg
 import pandas as pd
@@ -82,8 +83,12 @@ class WalmartAssets:
         return self.settlements.key
 
 
-def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
-    """Walmart's orders, returns, settlements and inventory, partitioned from the deployment's start date."""
+def build_walmart_assets(partitions: WalmartPartitions,
+                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> WalmartAssets:
+    """Walmart's orders, returns, settlements and inventory, partitioned from the deployment's start date.
+
+    `now` is when an inventory snapshot is taken (the wall clock unless a simulation moves time).
+    """
 
     @dg.multi_asset(
         name="walmart_orders",
@@ -223,19 +228,26 @@ def build_walmart_assets(partitions: WalmartPartitions) -> WalmartAssets:
         yield dg.Output(refunded, "walmart_refunded_orders", metadata={"orders": refunded["purchase_order_id"].nunique()})
 
     @dg.asset(
-        partitions_def=partitions.days,
+        partitions_def=partitions.order_hours,
         group_name="walmart",
-        description="Available and reserved quantity per SKU and ship node (snapshot taken when materialized).",
+        description="Stock per SKU and ship node when read (hourly): on hand, available to sell, reserved by open "
+                    "orders, and what the seller last sent; the seller's own nodes and WFS (node `WFS`) told apart.",
         metadata=column_schema(InventorySnapshot),
         kinds={"pandas"},
         pool=WALMART_POOL,
     )
-    def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource) -> pd.DataFrame:
-        start, _ = window_of(context)
-        snapshot: Validated = inventory_frame(start.date(), list(walmart.client().iter_inventories()))
+    def walmart_inventory(context: dg.AssetExecutionContext, walmart: WalmartResource, store: StoreResource,
+                          mapping: MappingResource) -> pd.DataFrame:
+        client = walmart.client()
+        own = list(client.iter_inventories())
+        wfs = list(client.iter_wfs_inventory()) if mapping.load().stock.read_wfs else []
+        snapshot: Validated = inventory_frame(now(), own, wfs)
         meta = keep_rejects(context, store.get(), "walmart_inventory", snapshot.rejects,
                             accepted_keys(snapshot.valid, "sku", "ship_node"))
-        context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), **meta})
+        by_type = snapshot.valid.groupby("ship_node_type")["on_hand_quantity"].sum()
+        context.add_output_metadata({"skus": snapshot.valid["sku"].nunique(), "nodes": snapshot.valid["ship_node"].nunique(),
+                                     "on_hand_by_node_type": dg.MetadataValue.json({k: int(v) for k, v in by_type.items()}),
+                                     "walmart_api_calls": client.calls, **meta})
         return snapshot.valid
 
     return WalmartAssets(orders=walmart_orders, returns=walmart_returns, settlements=walmart_settlements,

@@ -15,7 +15,7 @@ from walmart_accounting.defs.walmart.sensors import change_sensor, settlement_se
 def walmart_definitions(partitions: WalmartPartitions,
                         now: Callable[[], datetime]) -> tuple[dg.Definitions, WalmartAssets]:
     """The domain's Definitions, and its assets for the ledgers built on them."""
-    assets = build_walmart_assets(partitions)
+    assets = build_walmart_assets(partitions, now)
     orders_job, returns_job, settlements_job = walmart_jobs(assets)
     defs = dg.Definitions(
         assets=assets.all,

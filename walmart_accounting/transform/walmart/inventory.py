@@ -1,8 +1,8 @@
-"""Multi-node inventory elements -> InventorySnapshot rows (one per SKU and ship node), with rejects."""
+"""Walmart's stock (multi-node and WFS inventory) -> InventorySnapshot rows, one per SKU and ship node, with rejects."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 import pandas as pd
 
@@ -35,12 +35,20 @@ def _quantity(node: dict, name: str, field: str, required: bool) -> int:
     return _count(value, f"{field}.{name}")  # the WFS/OOS shape sends a bare number
 
 
-def inventory_frame(snapshot_date: date, inventories: list[dict], *,
-                    ship_node_types: dict[str, str] | None = None) -> Validated:
-    """Multi-node inventory elements ({sku, nodes:[{shipNode, availToSellQty, reservedQty, inputQty}]})
-    -> one InventorySnapshot row per SKU and ship node. The inventory API does not say a node's type;
-    pass `ship_node_types` (node -> SellerFulfilled/WFSFulfilled/...) to fill it, else it stays null."""
-    node_types = ship_node_types or {}
+SELLER_FULFILLED, WFS_FULFILLED = "SellerFulfilled", "WFSFulfilled"
+WFS_NODE = "WFS"  # Walmart's fulfilment centres: one pool of stock, which the WFS inventory API does not split by node
+_INTEGERS = {"available_quantity": "int64", "reserved_quantity": "int64", "on_hand_quantity": "int64",
+             "input_quantity": "Int64"}
+
+
+def inventory_frame(snapshot_at: datetime, inventories: list[dict], wfs_inventory: list[dict] | None = None) -> Validated:
+    """Walmart's stock when read -> one InventorySnapshot row per SKU and ship node, with rejects.
+
+    `inventories` are the multi-node elements of the seller's own nodes ({sku, nodes:[{shipNode, inputQty,
+    availToSellQty, reservedQty}]}); `wfs_inventory` the WFS elements ({sku, shipNodes:[{onHandQty,
+    availToSellQty}]}), one pool under the node "WFS". On hand is available plus reserved: the units an open
+    order holds are still on the shelf until they ship.
+    """
     rows: list[dict] = []
     rejects: list[dict] = []
     for position, element in enumerate(inventories or []):
@@ -58,24 +66,42 @@ def inventory_frame(snapshot_date: date, inventories: list[dict], *,
             try:
                 node = _obj(node, f"nodes[{i}]")
                 ship_node = _text(node.get("shipNode"), f"nodes[{i}].shipNode")
-                rows.append({
-                    "sku": sku,
-                    "ship_node": ship_node,
-                    "ship_node_type": node_types.get(ship_node),
-                    "available_quantity": _quantity(node, "availToSellQty", f"node {ship_node}", required=True),
-                    "reserved_quantity": _quantity(node, "reservedQty", f"node {ship_node}", required=False),
-                    "_position": position,
-                })
+                where = f"node {ship_node}"
+                available = _quantity(node, "availToSellQty", where, required=True)
+                reserved = _quantity(node, "reservedQty", where, required=False)
+                entered = _quantity(node, "inputQty", where, required=False) if node.get("inputQty") is not None else None
+                rows.append({"sku": sku, "ship_node": ship_node, "ship_node_type": SELLER_FULFILLED,
+                             "input_quantity": entered, "available_quantity": available, "reserved_quantity": reserved,
+                             "on_hand_quantity": available + reserved, "_position": position})
             except _Bad as exc:
                 rejects.append(_reject(f"{sku}:{node.get('shipNode') if isinstance(node, dict) else i}", str(exc),
                                        {"sku": sku, "node": node}))
+    offset = len(inventories or [])
+    for position, element in enumerate(wfs_inventory or [], start=offset):
+        key = _record_key(element, "sku", "wfs_inventory", position - offset)
+        try:
+            element = _obj(element, "WFS inventory")
+            sku = _text(element.get("sku"), "sku")
+            pools = _items(element.get("shipNodes"), None, "shipNodes")
+            on_hand = sum(_quantity(p, "onHandQty", "WFS", required=True) for p in pools)
+            available = sum(_quantity(p, "availToSellQty", "WFS", required=True) for p in pools)
+            if available > on_hand:
+                raise _Bad(f"WFS availToSellQty {available} is more than onHandQty {on_hand}")
+        except _Bad as exc:
+            rejects.append(_reject(f"{key}:{WFS_NODE}", str(exc), element))
+            continue
+        rows.append({"sku": sku, "ship_node": WFS_NODE, "ship_node_type": WFS_FULFILLED, "input_quantity": None,
+                     "available_quantity": available, "reserved_quantity": on_hand - available,
+                     "on_hand_quantity": on_hand, "_position": position})
     if rows:
         frame = pd.DataFrame(rows)
         frame["_pair"] = frame["sku"] + "\x00" + frame["ship_node"]
         frame = _keep_last(frame, "_pair").reset_index(drop=True)
-        frame = frame.astype({"available_quantity": "int64", "reserved_quantity": "int64"})
     else:
-        frame = _empty(INVENTORY_COLUMNS).astype({"available_quantity": "int64", "reserved_quantity": "int64"})
-    frame["snapshot_date"] = pd.Series(pd.Timestamp(snapshot_date), index=frame.index, dtype="datetime64[ns]")
+        frame = _empty(INVENTORY_COLUMNS)
+    frame = frame.astype(_INTEGERS)
+    stamp = pd.Timestamp(snapshot_at).tz_convert("UTC").tz_localize(None) if pd.Timestamp(snapshot_at).tzinfo \
+        else pd.Timestamp(snapshot_at)
+    frame["snapshot_at"] = pd.Series(stamp, index=frame.index, dtype="datetime64[ns]")
     checked = split_valid(frame[INVENTORY_COLUMNS], InventorySnapshot, ["sku", "ship_node"])
     return Validated(checked.valid, _rejects(rejects, checked.rejects))

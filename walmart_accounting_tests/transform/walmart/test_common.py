@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
 from walmart_accounting.transform import walmart
@@ -44,7 +44,7 @@ def test_empty_inputs_give_empty_frames_with_schema_columns_and_int_money():
     cases = [
         (lines.valid, OrderLine), (refunds.valid, OrderRefund), (return_frame([]).valid, ReturnLine),
         (settlement_frame("11152023", []).valid, SettlementRow),
-        (inventory_frame(date(2026, 1, 5), []).valid, InventorySnapshot),
+        (inventory_frame(datetime(2026, 1, 5, 14), []).valid, InventorySnapshot),
     ]
     for frame, model in cases:
         assert frame.empty
