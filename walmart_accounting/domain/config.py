@@ -244,6 +244,9 @@ class Stock(_Strict):
     # Named groups of SKUs and where their quantity comes from; a SKU in no group is not synced.
     groups: dict[NonEmpty, StockGroup] = Field(default_factory=dict)
     tolerance_units: int = Field(default=0, ge=0)  # a difference up to this many units is not a finding
+    # The ledger item of a SKU is its skus.items entry's item_code; with this on, a SKU without one is the
+    # item of the same code (for ledgers whose item codes are the SKUs). Off, such a SKU is reported unmapped.
+    item_code_is_sku: bool = False
 
     @model_validator(mode="after")
     def _one_direction(self) -> "Stock":

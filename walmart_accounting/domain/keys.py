@@ -98,7 +98,7 @@ def summary_invoice_key(period_end: date, payable_id: str, accounting_month: dat
 
 
 def stock_count_key(snapshot_at: datetime, warehouse: str) -> str:
-    """The stock count of one warehouse from one inventory snapshot (the hour it was taken, UTC)."""
+    """The stock count of one warehouse from one inventory snapshot (the second it was taken, UTC)."""
     if not isinstance(snapshot_at, datetime):
         raise DocumentKeyError(f"expected a datetime, got {snapshot_at!r}")
-    return _checked(f"WM-STK-{snapshot_at:%Y%m%dT%H%M}-{sku_token(warehouse)}")
+    return _checked(f"WM-STK-{snapshot_at:%Y%m%dT%H%M%S}-{sku_token(warehouse)}")

@@ -40,6 +40,26 @@ def stock_source(sku: str, config: MappingConfig) -> StockSource | None | str:
     return next(iter(found), None)
 
 
+def _item_code(sku: str, items: dict, config: MappingConfig) -> str | None:
+    entry = items.get(sku)
+    if entry is not None and entry.item_code:
+        return entry.item_code
+    return sku if config.stock.item_code_is_sku else None
+
+
+def stock_item_codes(snapshot: pd.DataFrame, config: MappingConfig) -> list[str]:
+    """The ledger items whose stock the comparison needs: those of the snapshot's synced SKUs."""
+    stock = config.stock
+    items = config.ledger(stock.ledger).skus.items if stock.ledger in config.enabled_ledgers() else {}
+    codes = set()
+    for sku in snapshot["sku"].unique():
+        if isinstance(stock_source(sku, config), StockSource):
+            code = _item_code(sku, items, config)
+            if code:
+                codes.add(code)
+    return sorted(codes)
+
+
 def compare_stock(snapshot: pd.DataFrame, ledger_stock: pd.DataFrame, config: MappingConfig) -> StockComparison:
     """Walmart's snapshot (InventorySnapshot) against the ledger's stock, for the SKUs a stock group names.
 
@@ -57,15 +77,15 @@ def compare_stock(snapshot: pd.DataFrame, ledger_stock: pd.DataFrame, config: Ma
         if not isinstance(source, StockSource):  # (a StockSource is a str too: test for it first)
             unmapped.append((sku, node, source))
             continue
-        entry = items.get(sku)
-        if entry is None or not entry.item_code:
+        item_code = _item_code(sku, items, config)
+        if item_code is None:
             unmapped.append((sku, node, f"no item_code under ledgers.{stock.ledger}.skus.items"))
             continue
         warehouse = stock.warehouses.get(node)
         if warehouse is None:
             unmapped.append((sku, node, f"ship node {node} has no warehouse under stock.warehouses"))
             continue
-        rows.append((sku, entry.item_code, warehouse, node, source.value, int(on_hand)))
+        rows.append((sku, item_code, warehouse, node, source.value, int(on_hand)))
     walmart = pd.DataFrame(rows, columns=["sku", "item_code", "warehouse", "ship_node", "source", "walmart_on_hand"])
     walmart = (walmart.groupby(["sku", "item_code", "warehouse", "source"], as_index=False, sort=True)
                .agg(ship_nodes=("ship_node", lambda n: ",".join(sorted(n))), walmart_on_hand=("walmart_on_hand", "sum")))
@@ -90,7 +110,7 @@ def stock_counts(comparison: StockComparison, snapshot_at: datetime, config: Map
         "document_kind": DocumentKind.STOCK_ADJUSTMENT.value,
         "document_date": pd.Timestamp(snapshot_at.date()),
         "currency": config.seller.currency,
-        "source_ids": [f"inventory {snapshot_at:%Y-%m-%dT%H:%M}Z nodes {n}" for n in due["ship_nodes"]],
+        "source_ids": [f"inventory {snapshot_at:%Y-%m-%dT%H:%M:%S}Z nodes {n}" for n in due["ship_nodes"]],
         "category": LineCategory.STOCK.value,
         "description": [f"{s}: Walmart holds {w}, the ledger {q}" for s, w, q in
                         zip(due["sku"], due["walmart_on_hand"], due["ledger_quantity"], strict=True)],

@@ -6,17 +6,24 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from walmart_accounting.definitions import build_defs
 from walmart_accounting.defs.configuration.assets import account_mapping, every_role_has_an_account
+from walmart_accounting.domain.config import load_default_config
 
 REPO = Path(__file__).resolve().parents[2]
 START = date(2026, 7, 1)
 
 
 @pytest.fixture
-def defs(monkeypatch):
+def defs(monkeypatch, tmp_path):
+    """The packaged mapping with stock synced to Exact, so the stock domain's definitions load too."""
+    data = load_default_config().model_dump(mode="json")
+    data["stock"] = {"warehouses": {"701246853001": "1"}, "groups": {"all": {"skus": ["*"], "source": "walmart"}}}
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(tmp_path / "mapping.yaml"))
     monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", START.isoformat())
     return build_defs()
 
@@ -79,6 +86,8 @@ def test_each_ledger_gets_its_assets_and_jobs_from_one_factory(defs):
     posted = defs.resolve_assets_def("xero_posted_invoices")
     assert posted.partitions_def == defs.resolve_assets_def("xero_sales_invoices").partitions_def
     assert {"xero", "store", "mapping"} <= posted.required_resource_keys
+    assert {"exact_stock_counts", "exact_posted_stock_counts", "walmart_inventory"} <= keys
+    assert "walmart_stock_job" in jobs
 
 
 def test_account_mapping_materializes_with_passing_check(defs):

@@ -42,7 +42,7 @@ def test_distinct_codes_do_not_collide_through_hashing():
     a = keys.stock_count_key(SNAPSHOT, "shirt 'red' / L")
     b = keys.stock_count_key(SNAPSHOT, "shirt 'red' / M")
     assert a != b
-    assert keys.stock_count_key(SNAPSHOT, "1") == "WM-STK-20260901T1405-1"
+    assert keys.stock_count_key(SNAPSHOT, "1") == "WM-STK-20260901T140500-1"
 
 
 @pytest.mark.parametrize("bad", ["", "  ", None, "12 34", "PO'1", "a/b"])

@@ -54,7 +54,7 @@ def test_a_count_per_warehouse_for_walmart_held_skus_that_differ_only():
     result = stock_counts(comparison, TAKEN, config)
     assert result.rejects.empty
     documents = result.documents
-    assert documents["document_key"].unique().tolist() == ["WM-STK-20261120T1405-1"]
+    assert documents["document_key"].unique().tolist() == ["WM-STK-20261120T140500-1"]
     assert documents[["item_code", "quantity", "account", "document_kind", "category"]].values.tolist() == [
         ["I-MUG-1", 5, "1", "stock_adjustment", "stock"]]  # MUG-2 agrees; TEE-1's truth is the ledger's
     assert comparison.beyond(0)["sku"].tolist() == ["MUG-1", "TEE-1"]

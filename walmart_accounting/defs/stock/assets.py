@@ -11,18 +11,24 @@ from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.schemas.documents import DocumentLine
 from walmart_accounting.store.models import PostingStatus
-from walmart_accounting.transform.stock import LEDGER_STOCK_COLUMNS, StockComparison, compare_stock, stock_counts
+from walmart_accounting.transform.stock import (
+    LEDGER_STOCK_COLUMNS,
+    StockComparison,
+    compare_stock,
+    stock_counts,
+    stock_item_codes,
+)
 
 STOCK_GROUP = "stock"
 STOCK_AGREES = "stock_agrees"
 STOCK_COUNTS = "exact_stock_counts"
 
 
-def _ledger_stock(context, config: MappingConfig) -> pd.DataFrame:
+def _ledger_stock(context, config: MappingConfig, snapshot: pd.DataFrame) -> pd.DataFrame:
     """What Exact's mapped warehouses hold of the mapped items, read now."""
     resource = context.resources.exact
     stock = resource.adapter(resource.client(context.resources.store.get()), config).stock
-    codes = [e.item_code for e in config.ledger("exact").skus.items.values() if e.item_code]
+    codes = stock_item_codes(snapshot, config)
     rows = stock.warehouse_stock(codes, sorted(set(config.stock.warehouses.values()))) if codes else []
     return pd.DataFrame(rows, columns=LEDGER_STOCK_COLUMNS)
 
@@ -53,7 +59,7 @@ def stock_count_asset(walmart: WalmartAssets, partitions: WalmartPartitions) -> 
     )
     def exact_stock_counts(context: dg.AssetExecutionContext, snapshot: pd.DataFrame) -> dg.Output:
         config = context.resources.mapping.load()
-        comparison = compare_stock(snapshot, _ledger_stock(context, config), config)
+        comparison = compare_stock(snapshot, _ledger_stock(context, config, snapshot), config)
         taken = snapshot["snapshot_at"].max().to_pydatetime() if len(snapshot) else context.partition_time_window.start
         result = stock_counts(comparison, taken, config)
         store = context.resources.store.get()
@@ -83,7 +89,7 @@ def stock_agrees_check(walmart: WalmartAssets, partitions: WalmartPartitions,
     )
     def stock_agrees(context: dg.AssetCheckExecutionContext, snapshot: pd.DataFrame) -> dg.AssetCheckResult:
         config = context.resources.mapping.load()
-        comparison = compare_stock(snapshot, _ledger_stock(context, config), config)
+        comparison = compare_stock(snapshot, _ledger_stock(context, config, snapshot), config)
         beyond = comparison.beyond(config.stock.tolerance_units)
         return dg.AssetCheckResult(passed=beyond.empty and comparison.unmapped.empty,
                                    severity=dg.AssetCheckSeverity.ERROR if len(beyond) else dg.AssetCheckSeverity.WARN,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import datetime
 
 from walmart_accounting.schemas.walmart import InventorySnapshot, OrderLine, OrderRefund, ReturnLine, SettlementRow
 from walmart_accounting.transform import walmart
