@@ -1,4 +1,4 @@
-"""The Walmart client against the Walmart sandbox over HTTP: token, headers, paging, reports, throttling, feeds, secrecy."""
+"""The Walmart client against the Walmart sandbox over HTTP: token, headers, paging, reports, throttling, feeds, shipping, secrecy."""
 
 import logging
 import threading
@@ -180,6 +180,34 @@ def test_acknowledge_and_returns(sandbox):
         assert "Created" not in statuses
     returns = list(client.iter_returns(created_start=since, limit=7))
     assert len(returns) == len(seller.returns) and returns
+
+
+def test_shipping_survives_a_lost_answer_without_shipping_twice(sandbox):
+    client = make_client(sandbox)
+    since = datetime.fromtimestamp(sandbox.options.clock.now(), UTC) - timedelta(days=60)
+    order = next(o for o in client.iter_orders(created_start=since, status="Acknowledged", ship_node_types=("SellerFulfilled",))
+                 if all(st["status"] == "Acknowledged" for ln in o["orderLines"]["orderLine"]
+                        for st in ln["orderLineStatuses"]["orderLineStatus"]))
+    po, line = order["purchaseOrderId"], order["orderLines"]["orderLine"][0]
+    quantity = int(line["orderLineQuantity"]["amount"])
+    shipped_at = datetime.fromtimestamp(sandbox.options.clock.now(), UTC).replace(microsecond=0) - timedelta(hours=1)
+    ship = {"line_number": line["lineNumber"], "quantity": quantity, "carrier": "FedEx", "method_code": "Standard",
+            "tracking_number": "794698570000", "tracking_url": "https://www.fedex.com/fedextrack/?trknbr=794698570000",
+            "ship_time": shipped_at}
+    with pytest.raises(ValueError, match="timezone-aware"):
+        client.ship_order_lines(po, [{**ship, "ship_time": shipped_at.replace(tzinfo=None)}])
+    rule = sandbox.options.faults.add("walmart", "drop_after_commit", method="POST", path_prefix=f"/v3/orders/{po}/shipping")
+
+    answer = client.ship_order_lines(po, [ship])
+
+    assert rule.fired == 1  # the first answer was lost and the call was sent again
+    assert answer["order"]["purchaseOrderId"] == po
+    statuses = next(ln for ln in client.get_order(po)["orderLines"]["orderLine"]
+                    if ln["lineNumber"] == line["lineNumber"])["orderLineStatuses"]["orderLineStatus"]
+    assert [(st["status"], st["statusQuantity"]["amount"]) for st in statuses] == [("Shipped", str(quantity))]
+    assert statuses[0]["trackingInfo"] == {
+        "shipDateTime": int(shipped_at.timestamp()) * 1000, "carrierName": {"carrier": "FedEx"}, "methodCode": "Standard",
+        "trackingNumber": "794698570000", "trackingURL": "https://www.fedex.com/fedextrack/?trknbr=794698570000"}
 
 
 def test_secrets_never_reach_logs_or_errors(sandbox, caplog):

@@ -1,4 +1,4 @@
-"""Walmart Marketplace (US) API emulator: token, orders, returns, recon reports, inventory, feeds, webhooks."""
+"""Walmart Marketplace (US) API emulator: token, orders and shipping, returns, recon reports, inventory, feeds, webhooks."""
 
 # Served under WALMART_BASE_URL, which stands for https://marketplace.walmartapis.com, so the paths are the
 # real ones (/v3/token, /v3/orders, ...). Sources: specs/walmart/FACTS.md, the official OpenAPI
@@ -19,8 +19,9 @@
 # by a small encoder of our own; no float ever touches an amount.
 #
 # Layout: base (ids, JSON, errors), helpers (dates, parameters, cursors), auth (tokens, headers, throttling),
-# orders, returns, reports, inventory, items (catalogue, prices), feeds, webhooks; state joins each part's
-# state into WalmartState and app joins each part's endpoints into WalmartApi and builds the routes.
+# orders, shipping (ship order lines), returns, reports, inventory, items (catalogue, prices), feeds, webhooks;
+# state joins each part's state into WalmartState and app joins each part's endpoints into WalmartApi and builds
+# the routes.
 
 from walmart_accounting.sandbox.walmart.app import WalmartApi, build_walmart_app
 from walmart_accounting.sandbox.walmart.auth import DEFAULT_RATE_LIMITS, TOKEN_TTL_S

@@ -18,11 +18,12 @@ from walmart_accounting.sandbox.walmart.items import ItemsApi
 from walmart_accounting.sandbox.walmart.orders import OrdersApi
 from walmart_accounting.sandbox.walmart.reports import ReportsApi
 from walmart_accounting.sandbox.walmart.returns import ReturnsApi
+from walmart_accounting.sandbox.walmart.shipping import ShippingApi
 from walmart_accounting.sandbox.walmart.state import WalmartState
 from walmart_accounting.sandbox.walmart.webhooks import WebhooksApi
 
 
-class WalmartApi(AuthApi, OrdersApi, ReturnsApi, ReportsApi, InventoryApi, ItemsApi, FeedsApi, WebhooksApi):
+class WalmartApi(AuthApi, OrdersApi, ShippingApi, ReturnsApi, ReportsApi, InventoryApi, ItemsApi, FeedsApi, WebhooksApi):
     """Every endpoint of the emulator, over one WalmartState."""
 
 
@@ -43,6 +44,7 @@ def build_walmart_app(options, seller=None) -> Starlette:
         Route("/v3/orders/released", ep(api.released_orders, limit="orders.read"), methods=["GET"]),
         Route("/v3/orders/{purchaseOrderId}", ep(api.get_order, limit="orders.read"), methods=["GET"]),
         Route("/v3/orders/{purchaseOrderId}/acknowledge", ep(api.acknowledge, limit="orders.write"), methods=["POST"]),
+        Route("/v3/orders/{purchaseOrderId}/shipping", ep(api.ship_order_lines, limit="orders.write"), methods=["POST"]),
         Route("/v3/returns", ep(api.list_returns), methods=["GET"]),
         Route("/v3/report/reconreport/availableReconFiles", ep(api.available_recon_files), methods=["GET"]),
         Route("/v3/report/reconreport/reconFile", ep(api.recon_file), methods=["GET"]),

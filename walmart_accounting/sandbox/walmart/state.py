@@ -15,10 +15,12 @@ from walmart_accounting.sandbox.walmart.inventory import InventoryState
 from walmart_accounting.sandbox.walmart.orders import OrdersState
 from walmart_accounting.sandbox.walmart.reports import ReportsState
 from walmart_accounting.sandbox.walmart.returns import ReturnsState
+from walmart_accounting.sandbox.walmart.shipping import ShippingState
 from walmart_accounting.sandbox.walmart.webhooks import Delivery, WebhooksState
 
 
-class WalmartState(AuthState, OrdersState, ReturnsState, ReportsState, InventoryState, FeedsState, WebhooksState):
+class WalmartState(AuthState, OrdersState, ShippingState, ReturnsState, ReportsState, InventoryState, FeedsState,
+                   WebhooksState):
     """Everything the emulator holds, thread-safe; app.state.walmart. Also the test/demo control surface."""
 
     def __init__(self, options, seller):
@@ -43,6 +45,8 @@ class WalmartState(AuthState, OrdersState, ReturnsState, ReportsState, Inventory
             self._add_order_locked(order)
         self._order_index: list[str] = []
         self._reindex_orders()
+        # When each shipment sent through the API was first recorded: (po, lineNumber, trackingNumber) -> ms.
+        self._shipped_at: dict[tuple[str, str, str], int] = {}
 
         # Returns.
         self._returns: dict[str, dict] = {}
