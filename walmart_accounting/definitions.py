@@ -13,6 +13,7 @@ from walmart_accounting.defs.configuration.definitions import configuration_defi
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.prices.definitions import price_definitions
 from walmart_accounting.defs.reports.assets import daily_sales_asset
 from walmart_accounting.defs.reports.health import health_definitions
 from walmart_accounting.defs.reports.resources import ReportsResource
@@ -62,6 +63,7 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         health_definitions(list(ledgers), now),
         # Stock is synced once the mapping names SKUs for it, into Exact (Xero can only be a source).
         *([stock_definitions(walmart_assets, partitions)] if config.stock.groups and "exact" in ledgers else []),
+        *([price_definitions()] if config.prices.source != "none" and "exact" in ledgers else []),
         dg.Definitions(assets=[daily_sales_asset(walmart_assets, partitions)]),
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),

@@ -32,6 +32,7 @@ ORDERS_MAX_LIMIT = 200
 RETURNS_MAX_LIMIT = 200
 WFS_INVENTORY_MAX_LIMIT = 300  # GET /v3/fulfillment/inventory: "limit cannot be larger than 300"
 INVENTORIES_MAX_LIMIT = 50
+FEED_DETAILS_LIMIT = 50  # GET /v3/feeds/{feedId}: item details, at most 50 a page
 ITEMS_MAX_LIMIT = 50
 RECON_MIN_INTERVAL = timedelta(hours=2)
 TOKEN_REFRESH_MARGIN_S = 60
@@ -514,6 +515,18 @@ class WalmartClient:
             received=int(body.get("itemsReceived") or 0), succeeded=int(body.get("itemsSucceeded") or 0),
             failed=int(body.get("itemsFailed") or 0), processing=int(body.get("itemsProcessing") or 0), items=details,
         )
+
+    def iter_feed_items(self, feed_id: str) -> Iterator[dict[str, Any]]:
+        """Every item result of a processed feed, 50 a page (the most Walmart's feed status returns)."""
+        offset = 0
+        while True:
+            body = self._get(f"/v3/feeds/{quote(feed_id, safe='')}",
+                             params={"includeDetails": "true", "offset": str(offset), "limit": str(FEED_DETAILS_LIMIT)})
+            page = ((body.get("itemDetails") or {}).get("itemIngestionStatus")) or []
+            yield from page
+            offset += len(page)
+            if not page or offset >= int(body.get("itemsReceived") or 0):
+                return
 
     def wait_for_feed(self, feed_id: str, timeout_s: float = 1800, poll_s: float = 30) -> FeedStatus:
         """Poll a feed until it is processed; per-item results are in `.items`."""

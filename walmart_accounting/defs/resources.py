@@ -90,13 +90,16 @@ class WalmartResource(EnvResource):
     """The Walmart Marketplace client; credentials come from EnvVar so the UI never shows them."""
 
     ENV: ClassVar[dict[str, str]] = {"base_url": "WALMART_BASE_URL", "client_id": "WALMART_CLIENT_ID",
-                                     "client_secret": "WALMART_CLIENT_SECRET"}
+                                     "client_secret": "WALMART_CLIENT_SECRET",
+                                     "feed_poll_seconds": "WALMART_FEED_POLL_SECONDS"}
     SECRETS: ClassVar[frozenset[str]] = frozenset({"client_id", "client_secret"})
 
     base_url: str = walmart.PRODUCTION_URL
     client_id: str
     client_secret: str
     report_cache_dir: str | None = None  # None: walmart_reports under $DAGSTER_HOME
+    # Between two polls of a bulk feed's status: Walmart asks for about 5 minutes before checking a price feed.
+    feed_poll_seconds: int = 60
 
     def client(self) -> walmart.WalmartClient:
         cache_dir = self.report_cache_dir or str(state_dir() / "walmart_reports")

@@ -268,6 +268,23 @@ class Stock(_Strict):
         return self
 
 
+class Prices(_Strict):
+    """Prices pushed to Walmart through the bulk price feed: from a price file or the ledger's items."""
+
+    source: Literal["none", "file", "ledger"] = "none"
+    file: NonEmpty | None = None  # CSV with the columns sku and price (in the seller's currency, e.g. 19.99)
+    ledger: Literal["exact"] = "exact"  # source ledger: the item's StandardSalesPrice (item code = the SKU's)
+    skus: list[NonEmpty] = Field(default_factory=lambda: ["*"])  # SKUs or patterns whose price is pushed
+    # Walmart takes up to 10,000 items (and 10 MB) per price feed and about 10 price feeds an hour.
+    items_per_feed: int = Field(default=10_000, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _file_named(self) -> "Prices":
+        if self.source == "file" and not self.file:
+            raise ValueError("prices.file: source file needs the path of the price CSV")
+        return self
+
+
 class MappingConfig(_Strict):
     version: Literal[1]
     seller: Seller
@@ -285,6 +302,7 @@ class MappingConfig(_Strict):
     ledgers: Ledgers
     acknowledge_orders: bool = False
     stock: Stock = Stock()
+    prices: Prices = Prices()
 
     @field_validator("fee_types")
     @classmethod

@@ -62,10 +62,13 @@ class ItemsApi(ApiBase):
         page = skus[offset:offset + limit]
         if not page:
             raise _not_found(ITEM_API, "No items found")
+        state.advance_feeds()
+        with state.lock:
+            prices = dict(state.prices)  # as price updates and processed price feeds left them
         items = [{
             "mart": "WALMART_US", "sku": spec.sku, "wpid": f"0{hashlib.sha1(spec.sku.encode()).hexdigest()[:11].upper()}",
             "gtin": spec.gtin, "upc": spec.gtin[2:], "productName": spec.name,
-            "price": {"currency": "USD", "amount": Decimal(spec.price_cents).scaleb(-2)},
+            "price": {"currency": "USD", "amount": prices.get(spec.sku, Decimal(spec.price_cents).scaleb(-2))},
             "publishedStatus": "PUBLISHED", "lifecycleStatus": "ACTIVE",
         } for spec in page]
         body: dict[str, Any] = {"ItemResponse": items, "totalItems": len(skus)}

@@ -1,0 +1,84 @@
+"""`walmart_prices`: the wanted prices against Walmart's, sent as bulk price feeds, each feed followed to its end."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.pools import WALMART_POOL
+from walmart_accounting.defs.reports import column_schema_of
+from walmart_accounting.domain.config import MappingConfig
+from walmart_accounting.transform.prices import (
+    feed_failures,
+    price_changes,
+    price_feeds,
+    read_price_file,
+)
+from walmart_accounting.transform.validation import REJECT_COLUMNS
+
+PRICES_SOURCE = "walmart_prices"
+
+
+def _cents(value) -> int | None:
+    return None if value is None else int(Decimal(str(value)).scaleb(2).to_integral_value())
+
+
+def wanted_prices(config: MappingConfig, exact_items=None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """(sku, price_cents) from the configured source, and what it refused."""
+    if config.prices.source == "file":
+        return read_price_file(Path(config.prices.file).read_text(encoding="utf-8"))
+    rows = [(str(i["Code"]).strip(), _cents(i.get("StandardSalesPrice"))) for i in exact_items or []]
+    refused = [(code, "the Exact item has no sales price") for code, cents in rows if not cents]
+    return pd.DataFrame([r for r in rows if r[1]], columns=["sku", "price_cents"]), refused
+
+
+def push_feeds(client, feeds, poll_s: float) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Submit each feed, poll it to its end, read every item's result: (one row per feed, failed SKUs and why)."""
+    outcomes, failures = [], []
+    for feed in feeds:
+        feed_id = client.submit_feed("price", feed.payload)
+        status = client.wait_for_feed(feed_id, poll_s=poll_s)
+        if status.status == "ERROR":  # the whole file was refused: every SKU in it failed
+            failed = [(sku, f"feed {feed_id} refused as a whole") for sku in feed.skus]
+        else:
+            failed = feed_failures(list(client.iter_feed_items(feed_id)))
+        failures += failed
+        outcomes.append({"feed_id": feed_id, "status": status.status, "items": len(feed.skus), "failed": len(failed)})
+    return outcomes, failures
+
+
+@dg.asset(
+    name=PRICES_SOURCE, group_name="prices", kinds={"pandas", "walmart"}, owners=["team:finance"],
+    tags={"domain": "prices"}, pool=WALMART_POOL,
+    metadata=column_schema_of({"sku": "string", "walmart_cents": "int64", "price_cents": "int64"}),
+    description="The prices of `prices.source` (a price file or the Exact items' sales prices) that differ from "
+                "Walmart's, sent in as few bulk price feeds as Walmart's limits allow (never single-item "
+                "updates); each feed is polled to its end and every SKU it refused is dead-lettered with "
+                "Walmart's message.",
+    required_resource_keys={"walmart", "store", "mapping", "exact"},
+)
+def walmart_prices(context: dg.AssetExecutionContext) -> dg.Output:
+    config = context.resources.mapping.load()
+    store = context.resources.store.get()
+    client = context.resources.walmart.client()
+    items = None
+    if config.prices.source == "ledger":
+        exact = context.resources.exact.client(store)
+        items = exact.query("logistics/Items", select=["Code", "StandardSalesPrice"])
+    wanted, refused = wanted_prices(config, items) if config.prices.source != "none" else (pd.DataFrame(), [])
+    current = pd.DataFrame([(i["sku"], _cents((i.get("price") or {}).get("amount"))) for i in client.iter_items()
+                            if (i.get("price") or {}).get("amount") is not None], columns=["sku", "price_cents"])
+    changes, unknown = price_changes(wanted, current, config) if len(wanted) else (pd.DataFrame(
+        columns=["sku", "walmart_cents", "price_cents"]), [])
+    feeds = price_feeds(changes, config.seller.currency, config.prices.items_per_feed)
+    outcomes, failed = push_feeds(client, feeds, context.resources.walmart.feed_poll_seconds)
+    rejects = pd.DataFrame([(sku, reason, {"sku": sku}) for sku, reason in [*refused, *unknown, *failed]],
+                           columns=REJECT_COLUMNS)
+    bad = {sku for sku, _ in failed}
+    meta = keep_rejects(context, store, PRICES_SOURCE, rejects, set(changes["sku"]) - bad)
+    return dg.Output(changes.astype({"walmart_cents": "int64", "price_cents": "int64"}), metadata={
+        "changes": len(changes), "feeds": len(feeds), "failed_skus": len(bad),
+        "feed_results": dg.MetadataValue.md(pd.DataFrame(outcomes).to_markdown(index=False) if outcomes else "none"),
+        "walmart_api_calls": client.calls, **meta})

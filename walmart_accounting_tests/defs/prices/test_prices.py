@@ -1,0 +1,55 @@
+"""Prices through Dagster to the Walmart emulator: changed prices go as one bulk feed, followed to its end; failures are dead-lettered."""
+
+import pytest
+
+from walmart_accounting.defs.prices.assets import push_feeds
+from walmart_accounting.store.store import Store
+from walmart_accounting.transform.prices import price_feeds
+
+
+@pytest.fixture
+def edit_mapping(tmp_path):
+    def edit(data, sandbox):
+        skus = sorted(sandbox.app.state.walmart.sku_specs)[:3]
+        (tmp_path / "prices.csv").write_text("sku,price\n" + "".join(f"{s},123.45\n" for s in skus) + "NOT-SOLD,9.99\n")
+        data["prices"] = {"source": "file", "file": str(tmp_path / "prices.csv")}
+    return edit
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch):
+    monkeypatch.setenv("WALMART_FEED_POLL_SECONDS", "0")  # the emulator moves a feed on at each poll
+
+
+def test_changed_prices_go_in_one_feed_and_reach_walmart(pipeline, sandbox):
+    defs, instance, _ = pipeline
+    walmart = sandbox.app.state.walmart
+    skus = sorted(walmart.sku_specs)[:3]
+    result = defs.resolve_job_def("walmart_prices_job").execute_in_process(instance=instance)
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    figures = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert (figures["changes"], figures["feeds"], figures["failed_skus"]) == (3, 1, 0)
+    assert [f.feed_type for f in walmart.feeds.values()] == ["price"]
+    assert {sku: str(walmart.prices[sku]) for sku in skus} == {sku: "123.45" for sku in skus}
+    letters = Store.open().dead_letters()
+    assert [(d.source, d.record_key) for d in letters] == [("walmart_prices", "NOT-SOLD")]
+    # Again: Walmart already has these prices, so nothing is sent.
+    again = defs.resolve_job_def("walmart_prices_job").execute_in_process(instance=instance)
+    [event] = again.get_asset_materialization_events()
+    assert event.materialization.metadata["feeds"].value == 0 and len(walmart.feeds) == 1
+
+
+def test_a_feed_with_failing_skus_reports_exactly_those(sandbox, monkeypatch):
+    import pandas as pd
+
+    from walmart_accounting.cli.connect import walmart_client_from_env
+
+    good = sorted(sandbox.app.state.walmart.sku_specs)[:2]
+    changes = pd.DataFrame({"sku": [good[0], "GONE-1", good[1], "GONE-2"], "walmart_cents": 100, "price_cents": 2500})
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    outcomes, failures = push_feeds(walmart_client_from_env(), price_feeds(changes, "USD", 10_000), poll_s=0)
+    assert [(o["status"], o["items"], o["failed"]) for o in outcomes] == [("PROCESSED", 4, 2)]
+    assert [sku for sku, _ in failures] == ["GONE-1", "GONE-2"]
+    assert all("not found" in reason for _, reason in failures)
