@@ -445,6 +445,166 @@ def decimal_json_value(value) -> Decimal:
     return Decimal(str(value))
 
 
+def item_id(api: Exact, code: str) -> str:
+    return api.rows("logistics/Items", **{"$filter": f"Code eq '{code}'", "$select": "ID"})[0]["ID"]
+
+
+def test_a_stock_count_in_a_second_warehouse_changes_only_that_warehouse(api):
+    main = api.rows("inventory/Warehouses", **{"$filter": "Main eq 1"})
+    assert [(w["Code"], w["Main"]) for w in main] == [("1", 1)]
+    created = api.post("inventory/Warehouses", {"Code": "RENO", "Description": "Reno NV"})
+    assert created.status_code == 201, created.text
+    reno = created.json()["d"]
+    assert reno["Main"] == 0 and reno["Code"] == "RENO"
+    assert_error(api.post("inventory/Warehouses", {"Code": "RENO", "Description": "Again"}), 400, "already exists")
+    assert_error(api.http.delete(api.url(f"inventory/Warehouses(guid'{main[0]['ID']}')")), 400, "main warehouse")
+
+    item = item_id(api, "WM-SKU-0001")
+    assert api.state.set_stock("WM-SKU-0001", 5) == 5  # the test hook: the main warehouse
+    count = api.post("inventory/StockCounts", {
+        "StockCountDate": "2026-10-05", "Warehouse": reno["ID"], "Description": "Reno snapshot",
+        "StockCountLines": [{"Item": item, "QuantityNew": 17}]})
+    assert count.status_code == 201, count.text
+    assert decimal_json(count)["d"]["StockCountLines"]["results"][0]["QuantityInStock"] == 0  # Reno held none
+    processed = api.post("inventory/ProcessStockCount", {"StockCountID": count.json()["d"]["StockCountID"]})
+    assert processed.status_code == 201 and processed.json()["d"]["ErrorMessage"] is None
+
+    in_reno = api.rows("inventory/ItemWarehouses", **{
+        "$filter": f"Item eq guid'{item}' and Warehouse eq guid'{reno['ID']}'"})
+    assert [(r["WarehouseCode"], r["CurrentStock"]) for r in in_reno] == [("RENO", 17)]
+    by_code = api.rows("inventory/ItemWarehouses", **{"$filter": "ItemCode eq 'WM-SKU-0001'",
+                                                      "$orderby": "WarehouseCode", "$select": "WarehouseCode,CurrentStock"})
+    assert [(r["WarehouseCode"], r["CurrentStock"]) for r in by_code] == [("1", 5), ("RENO", 17)]
+    assert api.rows("logistics/Items", **{"$filter": f"ID eq guid'{item}'", "$select": "Stock"})[0]["Stock"] == 22
+    assert api.state.stock("WM-SKU-0001", warehouse="RENO") == 17
+    assert api.state.stock("WM-SKU-0001", warehouse="1") == 5
+
+    difference = api.post("inventory/StockCounts", {
+        "StockCountDate": "2026-10-06", "Warehouse": reno["ID"], "Status": 21,
+        "StockCountLines": [{"Item": item, "QuantityDifference": -2}]})
+    assert difference.status_code == 201, difference.text
+    assert (api.state.stock("WM-SKU-0001", warehouse="RENO"), api.state.stock("WM-SKU-0001")) == (15, 20)
+    assert_error(api.http.delete(api.url(f"inventory/Warehouses(guid'{reno['ID']}')")), 400, "used")
+    other = api.state.add_division(api.division + 7, accessible=True).code
+    assert [(w["Code"], w["Main"]) for w in api.state.records("inventory/Warehouses", other)] == [("1", 1)]
+
+
+def sales_order(api: Exact, customer: str, your_ref: str, *lines: tuple[str, int], **overrides) -> dict:
+    body = {"OrderedBy": customer, "OrderDate": "2026-10-01T00:00:00Z", "DeliveryDate": "2026-10-03T00:00:00Z",
+            "YourRef": your_ref, "Description": f"Walmart order {your_ref}",
+            "SalesOrderLines": [{"Item": item_id(api, code), "Quantity": quantity} for code, quantity in lines]}
+    body.update(overrides)
+    return body
+
+
+def test_sales_order_with_its_lines_is_found_by_your_ref_and_plans_stock_out(api):
+    customer = api.customer()
+    assert_error(api.post("salesorder/SalesOrders", sales_order(api, customer, "WM-PO-0")), 400, "SalesOrderLines")
+    response = api.post("salesorder/SalesOrders", sales_order(api, customer, "WM-PO-1", ("WM-SKU-0001", 3),
+                                                               ("WM-SKU-0002", 1)))
+    assert response.status_code == 201, response.text
+    order = decimal_json(response)["d"]
+    assert (order["OrderNumber"], order["Status"], order["StatusDescription"]) == (1, 12, "Open")
+    assert (order["DeliveryStatus"], order["DeliverTo"], order["InvoiceTo"]) == (12, customer, customer)
+    assert order["AmountFC"] == Decimal("104.96")  # 3 x 24.99 + 29.99, VAT code 0
+    assert order["WarehouseID"] == api.rows("inventory/Warehouses", **{"$filter": "Main eq 1"})[0]["ID"]
+    lines = order["SalesOrderLines"]["results"]
+    assert [(ln["LineNumber"], ln["ItemCode"], ln["Quantity"], ln["QuantityDelivered"]) for ln in lines] == [
+        (1, "WM-SKU-0001", 3, 0), (2, "WM-SKU-0002", 1, 0)]
+    assert all(ln["OrderID"] == order["OrderID"] and ln["OrderNumber"] == 1 for ln in lines)
+
+    found = api.rows("salesorder/SalesOrders", **{"$filter": "YourRef eq 'WM-PO-1'", "$select": "OrderID"})
+    assert [r["OrderID"] for r in found] == [order["OrderID"]]
+    assert api.state.count_by_your_ref("SalesOrders", "WM-PO-1") == 1
+    second = api.post("salesorder/SalesOrders", sales_order(api, customer, "WM-PO-2", ("WM-SKU-0001", 1)))
+    assert second.json()["d"]["OrderNumber"] == 2
+    planned = api.rows("inventory/ItemWarehouses", **{"$filter": "ItemCode eq 'WM-SKU-0001'"})
+    assert [(r["CurrentStock"], r["PlannedStockOut"], r["ProjectedStock"]) for r in planned] == [(0, 4, -4)]
+
+    url = api.url(f"salesorder/SalesOrders(guid'{order['OrderID']}')")
+    other = api.customer("Someone else")
+    assert_error(api.http.put(url, data=json.dumps({"DeliverTo": other})), 400, "cannot be changed")
+    assert api.http.put(url, data=json.dumps({"Description": "Renamed", "Status": 21})).status_code == 204
+    again = api.get(url).json()["d"]
+    assert again["Description"] == "Renamed" and again["Status"] == 12  # Status is read-only (picqer#462)
+
+
+def test_goods_deliveries_deliver_part_then_all_of_an_order_out_of_its_warehouse(api):
+    events = []
+    emit = api.state._emit
+    api.state._emit = lambda division, topic, action, key, endpoint: (events.append((topic, action, key)),
+                                                                      emit(division, topic, action, key, endpoint))
+    api.state.set_stock("WM-SKU-0001", 10)
+    api.state.set_stock("WM-SKU-0002", 5)
+    customer = api.customer()
+    order = api.post("salesorder/SalesOrders", sales_order(api, customer, "WM-PO-7", ("WM-SKU-0001", 3),
+                                                           ("WM-SKU-0002", 2))).json()["d"]
+    first_line, second_line = (ln["ID"] for ln in order["SalesOrderLines"]["results"])
+    ups = api.rows("sales/ShippingMethods", **{"$filter": "Code eq 'UPS'", "$select": "ID"})[0]["ID"]
+
+    events.clear()
+    part = api.post("salesorder/GoodsDeliveries", {
+        "DeliveryDate": "2026-10-03T00:00:00Z", "TrackingNumber": "1Z999AA10123456784", "ShippingMethod": ups,
+        "Description": "WM-PO-7 shipment 1", "GoodsDeliveryLines": [{"SalesOrderLineID": first_line,
+                                                                    "QuantityDelivered": 2}]})
+    assert part.status_code == 201, part.text
+    delivery = decimal_json(part)["d"]
+    assert (delivery["DeliveryNumber"], delivery["DeliveryAccount"], delivery["WarehouseCode"]) == (1, customer, "1")
+    assert (delivery["TrackingNumber"], delivery["ShippingMethodCode"]) == ("1Z999AA10123456784", "UPS")
+    [line] = delivery["GoodsDeliveryLines"]["results"]
+    assert (line["SalesOrderLineID"], line["ItemCode"], line["QuantityDelivered"], line["QuantityOrdered"]) == (
+        first_line, "WM-SKU-0001", 2, 3)
+    assert line["SalesOrderNumber"] == order["OrderNumber"] and line["EntryID"] == delivery["EntryID"]
+    url = api.url(f"salesorder/SalesOrders(guid'{order['OrderID']}')")
+    after = api.get(url, params={"$expand": "SalesOrderLines"}).json()["d"]
+    assert (after["Status"], after["DeliveryStatus"]) == (20, 20)
+    assert [ln["QuantityDelivered"] for ln in after["SalesOrderLines"]["results"]] == [2, 0]
+    assert (api.state.stock("WM-SKU-0001"), api.state.stock("WM-SKU-0002")) == (8, 5)
+    item = item_id(api, "WM-SKU-0001")
+    assert ("GoodsDeliveries", "Create", delivery["EntryID"]) in events
+    assert ("SalesOrders", "Update", order["OrderID"]) in events and ("StockPositions", "Update", item) in events
+
+    too_much = {"GoodsDeliveryLines": [{"SalesOrderLineID": first_line, "QuantityDelivered": 2}]}
+    assert_error(api.post("salesorder/GoodsDeliveries", too_much), 400, "more than the 1 still to be delivered")
+    split = {"GoodsDeliveryLines": [{"SalesOrderLineID": first_line, "QuantityDelivered": 1},
+                                    {"SalesOrderLineID": first_line, "QuantityDelivered": 1}]}
+    assert_error(api.post("salesorder/GoodsDeliveries", split), 400, "more than")
+    assert_error(api.post("salesorder/GoodsDeliveries", {"GoodsDeliveryLines": [
+        {"SalesOrderLineID": second_line, "QuantityDelivered": 0}]}), 400, "positive")
+    assert api.state.stock("WM-SKU-0001") == 8 and len(api.state.goods_deliveries) == 1
+
+    rest = api.post("salesorder/GoodsDeliveries", {
+        "DeliveryDate": "2026-10-05T00:00:00Z", "TrackingNumber": "9400111899223197428490",
+        "GoodsDeliveryLines": [{"SalesOrderLineID": first_line, "QuantityDelivered": 1},
+                               {"SalesOrderLineID": second_line, "QuantityDelivered": 2}]})
+    assert rest.status_code == 201, rest.text
+    done = api.get(url).json()["d"]
+    # Everything is delivered, nothing invoiced: the order is only Complete once invoiced too (picqer#462).
+    assert (done["DeliveryStatus"], done["DeliveryStatusDescription"], done["Status"]) == (21, "Complete", 20)
+    assert api.state.invoice_sales_order(order["OrderID"])["Status"] == 21
+    assert (api.state.stock("WM-SKU-0001"), api.state.stock("WM-SKU-0002")) == (7, 3)
+    planned = api.rows("inventory/ItemWarehouses", **{"$filter": f"Item eq guid'{item}'"})
+    assert [(r["CurrentStock"], r["PlannedStockOut"]) for r in planned] == [(7, 0)]
+    assert_error(api.post("salesorder/GoodsDeliveries", {"GoodsDeliveryLines": [
+        {"SalesOrderLineID": second_line, "QuantityDelivered": 1}]}), 400, "more than the 0")
+
+    listed = api.rows("salesorder/GoodsDeliveries", **{
+        "$filter": "DeliveryDate ge datetime'2026-10-04'", "$expand": "GoodsDeliveryLines",
+        "$select": "EntryID,TrackingNumber,GoodsDeliveryLines/QuantityDelivered"})
+    assert [(d["TrackingNumber"], [ln["QuantityDelivered"] for ln in d["GoodsDeliveryLines"]["results"]])
+            for d in listed] == [("9400111899223197428490", [1, 2])]
+    since = api.rows("salesorder/GoodsDeliveries", **{"$filter": "Modified ge datetime'2020-01-01'",
+                                                      "$select": "DeliveryNumber", "$orderby": "DeliveryNumber"})
+    assert [d["DeliveryNumber"] for d in since] == [1, 2]
+    for_line = api.rows("salesorder/GoodsDeliveryLines", **{"$filter": f"SalesOrderLineID eq guid'{first_line}'"})
+    assert sorted(ln["QuantityDelivered"] for ln in for_line) == [1, 2]
+    assert api.post("salesorder/GoodsDeliveryLines", {"SalesOrderLineID": first_line,
+                                                      "QuantityDelivered": 1}).status_code == 405
+    assert api.http.delete(api.url(f"salesorder/GoodsDeliveries(guid'{delivery['EntryID']}')")).status_code == 405
+    assert_error(api.post("webhooks/WebhookSubscriptions", {"CallbackURL": "https://app.example.com/hook",
+                                                            "Topic": "SalesOrders", "IsInstant": True}), 400, "IsInstant")
+
+
 # --- limits --------------------------------------------------------------------------------------
 
 

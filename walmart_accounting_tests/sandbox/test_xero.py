@@ -598,6 +598,94 @@ def test_items_argument_seeds_the_price_list(server):
     assert got["Total"] == Decimal("19.98") and got["LineItems"][0]["AccountCode"] == "4000"
 
 
+def tracked_item(xero: XeroClient, code: str = "WM-TRACKED-1", **extra) -> requests.Response:
+    body = {"Code": code, "Name": "Tracked water bottle", "InventoryAssetAccountCode": "1400",
+            "PurchaseDetails": {"UnitPrice": "6.00", "COGSAccountCode": "5000"},
+            "SalesDetails": {"UnitPrice": "24.99", "AccountCode": "4000", "TaxType": "NONE"}}
+    body.update(extra)
+    return xero.call("POST", "Items", {"Items": [body]}, params={"summarizeErrors": "false"})
+
+
+def stock_document(kind: str, quantity, status: str = "AUTHORISED", code: str = "WM-TRACKED-1", **line) -> dict:
+    bill = kind == "ACCPAY"
+    body = {"Type": kind, "Contact": {"Name": "Bottle Supplier" if bill else "Walmart Marketplace Customers"},
+            "Date": "2026-09-10", "DueDate": "2026-09-24", "Status": status, "LineAmountTypes": "NoTax",
+            "LineItems": [{"ItemCode": code, "Quantity": quantity, "UnitAmount": "6.00" if bill else "24.99",
+                           **line}]}
+    return {"Invoices": [body]}
+
+
+def test_tracked_items_count_quantity_on_hand_from_bills_and_invoices(xero):
+    for code, name, typ in (("1400", "Inventory", "INVENTORY"), ("5000", "Cost of Goods Sold", "DIRECTCOSTS")):
+        assert xero.call("PUT", "Accounts", {"Code": code, "Name": name, "Type": typ}).status_code == 200
+
+    def messages(response):
+        return [e["Message"] for e in response.json()["Items"][0].get("ValidationErrors", [])]
+
+    assert messages(tracked_item(xero, "WM-BAD-1", InventoryAssetAccountCode="4000")) == [
+        "The InventoryAssetAccountCode '4000' must be an account of type INVENTORY."]
+    assert messages(tracked_item(xero, "WM-BAD-2", PurchaseDetails={"UnitPrice": "6.00"})) == [
+        "The COGSAccountCode in PurchaseDetails is required for a tracked item."]
+    created = tracked_item(xero, QuantityOnHand=99, TotalCostPool=99)  # read-only: ignored
+    assert created.status_code == 200, created.text
+    item = decimal_json(created)["Items"][0]
+    assert (item["IsTrackedAsInventory"], item["InventoryAssetAccountCode"]) == (True, "1400")
+    assert (item["QuantityOnHand"], item["TotalCostPool"]) == (0, 0)
+    assert item["PurchaseDetails"] == {"UnitPrice": Decimal("6.00"), "COGSAccountCode": "5000"}
+    flagged_only = decimal_json(xero.call("POST", "Items", {"Items": [{"Code": "WM-FLAG", "IsTrackedAsInventory": True}]}))
+    assert flagged_only["Items"][0]["IsTrackedAsInventory"] is False  # the two account codes make an item tracked
+
+    def on_hand() -> tuple[Decimal, Decimal]:
+        got = decimal_json(xero.call("GET", f"Items/{item['ItemID']}"))["Items"][0]
+        return got["QuantityOnHand"], got["TotalCostPool"]
+
+    bill = xero.call("PUT", "Invoices", stock_document("ACCPAY", 10))
+    assert bill.status_code == 200, bill.text
+    assert bill.json()["Invoices"][0]["LineItems"][0]["AccountCode"] == "1400"  # bought into the inventory asset
+    assert on_hand() == (10, Decimal("60.00"))
+    assert xero.call("PUT", "Invoices", stock_document("ACCPAY", 5, status="DRAFT")).status_code == 200
+    assert on_hand() == (10, Decimal("60.00"))  # only approved documents move stock
+    wrong = xero.call("PUT", "Invoices", stock_document("ACCPAY", 1, AccountCode="6900"))
+    assert wrong.status_code == 400 and "inventory asset account 1400" in wrong.text
+
+    sale = xero.call("PUT", "Invoices", stock_document("ACCREC", 4))
+    assert sale.status_code == 200, sale.text
+    assert on_hand() == (6, Decimal("36.00"))
+    assert xero.state.ledger_balance("5000") == Decimal("24.00")  # 4 at the average cost of 6.00
+    assert xero.state.ledger_balance("1400") == Decimal("36.00")
+    assert xero.state.ledger_balance("4000") == Decimal("-99.96")
+    assert xero.call("PUT", "Invoices", stock_document("ACCREC", 50, status="DRAFT")).status_code == 200
+    oversold = xero.call("PUT", "Invoices", stock_document("ACCREC", 7))
+    assert oversold.status_code == 400
+    assert oversold.json()["Elements"][0]["ValidationErrors"] == [
+        {"Message": "The quantity on hand of tracked item 'WM-TRACKED-1' cannot go below zero (it would be -1)."}]
+    assert on_hand() == (6, Decimal("36.00"))
+
+    sale_id = sale.json()["Invoices"][0]["InvoiceID"]
+    voided = xero.call("POST", f"Invoices/{sale_id}", {"Invoices": [{"Status": "VOIDED"}]})
+    assert voided.status_code == 200, voided.text
+    assert on_hand() == (10, Decimal("60.00")) and xero.state.ledger_balance("5000") == 0
+
+    assert xero.state.set_quantity_on_hand("WM-TRACKED-1", 3)["QuantityOnHand"] == 3  # the test hook
+    assert on_hand() == (3, Decimal("18.00"))
+    tracked = xero.call("GET", "Items", params={"where": "IsTrackedAsInventory==true && QuantityOnHand>0"})
+    assert [i["Code"] for i in tracked.json()["Items"]] == ["WM-TRACKED-1"]
+
+
+def test_untracked_items_have_no_quantity_on_hand(xero):
+    items = decimal_json(xero.call("GET", "Items"))["Items"]
+    assert items and all(not i["IsTrackedAsInventory"] and "QuantityOnHand" not in i and "TotalCostPool" not in i
+                         for i in items)
+    code = items[0]["Code"]
+    body = invoice("WM-UNTRACKED")
+    body["LineItems"] = [{"ItemCode": code, "Quantity": 3}]
+    assert xero.call("PUT", "Invoices", {"Invoices": [body]}).status_code == 200
+    again = decimal_json(xero.call("GET", f"Items/{items[0]['ItemID']}"))["Items"][0]
+    assert "QuantityOnHand" not in again and xero.state.inventory_moves == []
+    with pytest.raises(ValueError):
+        xero.state.set_quantity_on_hand(code, 5)
+
+
 def test_the_emulated_ledgers_open_with_the_accounts_of_the_sellers_own_mapping(tmp_path, monkeypatch):
     """A dry run of a seller's own mapping: the emulators hold its codes, not the packaged default's."""
     import yaml

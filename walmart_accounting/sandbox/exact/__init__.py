@@ -28,7 +28,8 @@
 #   entries     sales and purchase entries and their lines
 #   invoices    sales invoices and PrintedSalesInvoices
 #   bank        bank entries and their lines
-#   stock       items, stock per warehouse, stock counts
+#   stock       items, warehouses, stock per item and warehouse, stock counts
+#   orders      sales orders and their lines, goods deliveries (which deliver order lines out of stock)
 #   webhooks    subscriptions and signed deliveries
 #   seed        what a division holds before the first request
 #   inspection  create/records/counts/trial balance without HTTP

@@ -1,4 +1,4 @@
-"""Seeding and inspection without HTTP, for tests and demos: create, records, counts, stock, trial balance."""
+"""Seeding and inspection without HTTP, for tests and demos: create, records, counts, stock, orders, trial balance."""
 
 from __future__ import annotations
 
@@ -81,6 +81,18 @@ class InspectionMixin:
         return self.records("logistics/Items")
 
     @property
+    def warehouses(self) -> list[dict]:
+        return self.records("inventory/Warehouses")
+
+    @property
+    def sales_orders(self) -> list[dict]:
+        return self.records("salesorder/SalesOrders")
+
+    @property
+    def goods_deliveries(self) -> list[dict]:
+        return self.records("salesorder/GoodsDeliveries")
+
+    @property
     def webhook_subscriptions(self) -> list[dict]:
         return self.records("webhooks/WebhookSubscriptions")
 
@@ -103,11 +115,63 @@ class InspectionMixin:
         with self.lock:
             return self.div(division).find("financial/GLAccounts", "Code", code)["ID"]
 
-    def stock(self, item_code: str, division: int | None = None) -> Decimal:
+    def stock(self, item_code: str, division: int | None = None, warehouse: str | None = None) -> Decimal:
+        """The item's stock: in all warehouses (its Stock), or in one warehouse named by code or ID."""
         with self.lock:
             div = self.div(division)
             item = div.find("logistics/Items", "Code", item_code)
-            return item["Stock"] if item else Decimal("0")
+            if item is None:
+                return Decimal("0")
+            if warehouse is None:
+                return item["Stock"]
+            return self._stock_of(div, item["ID"], self._warehouse_by_ref(div, warehouse)["ID"])
+
+    def set_stock(self, item_code: str, quantity, warehouse: str | None = None,
+                  division: int | None = None) -> Decimal:
+        """Set an item's stock in a warehouse (code or ID; the main warehouse by default), as a processed count
+        would, without a count and without webhooks; returns the item's total Stock."""
+        with self.lock:
+            div = self.div(division)
+            item = div.find("logistics/Items", "Code", item_code)
+            if item is None:
+                raise KeyError(f"no item {item_code!r}")
+            if not item["IsStockItem"]:
+                raise ValueError(f"item {item_code!r} is not a stock item")
+            wh = self._warehouse_by_ref(div, warehouse) if warehouse is not None else self._main_warehouse(div)
+            self._set_stock(div, item, Decimal(str(quantity)), wh["ID"])
+            return item["Stock"]
+
+    def add_warehouse(self, code: str, description: str | None = None, division: int | None = None) -> dict:
+        """Create a (non-main) warehouse as a POST to inventory/Warehouses would."""
+        return self.create("inventory/Warehouses", {"Code": code, "Description": description or f"Warehouse {code}"},
+                           division)
+
+    def _warehouse_by_ref(self, div, ref: str) -> dict:
+        table = div.table("inventory/Warehouses")
+        found = table.get(ref) or div.find("inventory/Warehouses", "Code", ref)
+        if found is None:
+            raise KeyError(f"no warehouse {ref!r}")
+        return found
+
+    def cancel_sales_order(self, order_id: str, division: int | None = None) -> dict:
+        """Cancel a sales order (Status 45), as a user does in Exact; the API cannot set Status (picqer#462)."""
+        with self.lock:
+            div = self.div(division)
+            order = div.table("salesorder/SalesOrders")[order_id]
+            order["Status"] = 45
+            self._recalculate_order(div, order)
+            return dict(order)
+
+    def invoice_sales_order(self, order_id: str, division: int | None = None) -> dict:
+        """Invoice what is delivered of a sales order (QuantityInvoiced = QuantityDelivered), standing in for
+        salesinvoice/InvoiceSalesOrders with InvoiceMode 0 ("by quantity delivered"); no invoice is booked."""
+        with self.lock:
+            div = self.div(division)
+            order = div.table("salesorder/SalesOrders")[order_id]
+            for line in div.children("salesorder/SalesOrderLines", "OrderID", order_id):
+                line["QuantityInvoiced"] = line["QuantityDelivered"]
+            self._recalculate_order(div, order)
+            return dict(order)
 
     def trial_balance(self, division: int | None = None) -> dict[str, Decimal]:
         """G/L balances in the division currency by account code, debit positive (open entries count)."""

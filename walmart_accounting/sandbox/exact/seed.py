@@ -1,7 +1,8 @@
-"""The seeded division: G/L accounts, VAT codes, journals, cost centers, the warehouse and the seller's items."""
+"""The seeded division: G/L accounts, VAT codes, journals, cost centers, the warehouse, shipping methods, items."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -10,6 +11,8 @@ from typing import Any
 from walmart_accounting.sandbox.exact.model import EPOCH, Division
 from walmart_accounting.sandbox.seller import SyntheticSeller
 from walmart_accounting.sandbox.seller.recorded import recorded_seller
+
+_NAMESPACE = uuid.UUID("0b6f0f4e-2a3c-4d8e-9a51-7c2d1e5f8a90")
 
 
 class SeedMixin:
@@ -77,7 +80,7 @@ class SeedMixin:
                                                 "Description": self.cfg.tracking.category})
 
         warehouse = self._insert(div, "inventory/Warehouses", {"Code": "1", "Description": "Main warehouse",
-                                                               "Main": 1})
+                                                               "Main": 1, "UseStorageLocations": 0})
         self.main_warehouse = warehouse["ID"]
         sales_gl = gl[ledger.skus.default.account or accounts.sales]
         for item in self._initial_items(items, ledger):
@@ -88,6 +91,7 @@ class SeedMixin:
                 "UnitDescription": "Piece", "CostPriceStandard": item["cost"], "Barcode": item["barcode"],
                 "StandardSalesPrice": item["price"], "Stock": item["stock"], "StartDate": EPOCH.replace(year=2020)})
             self._set_stock(div, rec, item["stock"])
+        self._seed_shipping_methods(div)
         if ledger.charge_item:
             self._insert(div, "logistics/Items", {
                 "Code": ledger.charge_item, "Description": "Walmart order charges (shipping, discounts, tax)",
@@ -95,6 +99,25 @@ class SeedMixin:
                 "SalesVatCode": ledger.tax_codes.no_tax.ljust(3), "GLRevenue": sales_gl["ID"],
                 "GLRevenueCode": sales_gl["Code"], "Unit": "pc", "UnitDescription": "Piece",
                 "StandardSalesPrice": Decimal("0"), "Stock": Decimal("0"), "StartDate": EPOCH.replace(year=2020)})
+
+    # Carriers the seller ships Walmart orders with. sales/ShippingMethods is read-only over the API (the .NET
+    # SDK's ShippingMethod supports read only), so a division holds them from the start. Their IDs are derived
+    # from the division and code, leaving the seeded random sequence of the other records as it was.
+    SHIPPING_METHODS = (("FEDEX", "FedEx", "https://www.fedex.com/fedextrack/?trknbr="),
+                        ("UPS", "UPS", "https://www.ups.com/track?tracknum="),
+                        ("USPS", "USPS", "https://tools.usps.com/go/TrackConfirmAction?tLabels="))
+
+    def _seed_shipping_methods(self, div: Division) -> None:
+        for code, description, tracking_url in self.SHIPPING_METHODS:
+            self._insert(div, "sales/ShippingMethods", {
+                "ID": str(uuid.uuid5(_NAMESPACE, f"{div.code}:shipping:{code}")), "Code": code,
+                "Description": description, "Active": True, "TrackingURL": tracking_url})
+
+    def _seed_main_warehouse(self, div: Division) -> dict:
+        """The main warehouse of a division added after the first (its ID derived, as above)."""
+        return self._insert(div, "inventory/Warehouses", {
+            "ID": str(uuid.uuid5(_NAMESPACE, f"{div.code}:warehouse:1")), "Code": "1",
+            "Description": "Main warehouse", "Main": 1, "UseStorageLocations": 0})
 
     def _initial_items(self, items, ledger) -> list[dict]:
         source = list(items) if items is not None else _seller_skus(self.options)

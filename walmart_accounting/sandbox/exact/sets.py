@@ -38,10 +38,17 @@ SETS: dict[str, EntitySet] = {
              "ID Code Description IsSalesItem IsStockItem IsPurchaseItem SalesVatCode GLRevenue Unit "
              "CostPriceStandard Barcode StartDate EndDate Notes",
              "GET POST PUT DELETE", topic="Items"),
-        _set("inventory/Warehouses", "Inventory.Warehouse", "ID", "ID:G Code Description Main:Y " + AUDIT),
+        # A division always has exactly one main warehouse (Main = 1); others can be created (picqer
+        # Warehouse.php; the .NET SDK's Warehouse supports create, read, update and delete).
+        _set("inventory/Warehouses", "Inventory.Warehouse", "ID",
+             "ID:G Code Description Main:Y EMail UseStorageLocations:Y DefaultStorageLocation:G "
+             "DefaultStorageLocationCode DefaultStorageLocationDescription " + AUDIT,
+             "Code Description EMail UseStorageLocations", "GET POST PUT DELETE"),
+        # One row per item and warehouse; logistics/Items.Stock is the sum of its rows' CurrentStock.
         _set("inventory/ItemWarehouses", "Inventory.ItemWarehouse", "ID",
-             "ID:G Item:G ItemCode ItemDescription Warehouse:G WarehouseCode WarehouseDescription CurrentStock:D "
-             "ReservedStock:D PlannedStockIn:D PlannedStockOut:D ProjectedStock:D " + AUDIT),
+             "ID:G Item:G ItemCode ItemDescription ItemBarcode ItemUnit Warehouse:G WarehouseCode "
+             "WarehouseDescription CurrentStock:D ReservedStock:D PlannedStockIn:D PlannedStockOut:D "
+             "ProjectedStock:D SafetyStock:D ReorderPoint:D MaximumStock:D " + AUDIT),
         _set("inventory/StockCounts", "Inventory.StockCount", "StockCountID",
              "StockCountID:G StockCountNumber:I StockCountDate:T Description Status:H Source:H Warehouse:G "
              "WarehouseCode WarehouseDescription " + AUDIT,
@@ -130,9 +137,54 @@ SETS: dict[str, EntitySet] = {
              "Division:I EntryID:G EntryNumber:I FinancialPeriod:H FinancialYear:H GLAccount:G GLAccountCode "
              "GLAccountDescription InvoiceNumber:I JournalCode JournalDescription LineNumber:I Notes Status:H Type:I "
              "VATCode YourRef Created:T Modified:T"),
+        # Sales orders and goods deliveries ([picqer] SalesOrder.php, SalesOrderLine.php, GoodsDelivery.php,
+        # GoodsDeliveryLine.php; the .NET SDK's models for which fields are read-only).
+        _set("sales/ShippingMethods", "Sales.ShippingMethod", "ID",
+             "ID:G Code Description Active:B Notes ShippingRatesURL TrackingURL " + AUDIT),
+        _set("salesorder/SalesOrders", "SalesOrder", "OrderID",
+             "OrderID:G OrderNumber:I OrderDate:T DeliveryDate:T OrderedBy:G OrderedByName "
+             "OrderedByContactPerson:G InvoiceTo:G InvoiceToName InvoiceToContactPerson:G DeliverTo:G DeliverToName "
+             "DeliverToContactPerson:G DeliveryAddress:G YourRef Description Remarks Currency AmountFC:D AmountDC:D "
+             "AmountFCExclVat:D AmountDiscount:D AmountDiscountExclVat:D Discount:D Status:H StatusDescription "
+             "DeliveryStatus:H DeliveryStatusDescription InvoiceStatus:H InvoiceStatusDescription ApprovalStatus:H "
+             "ApprovalStatusDescription PaymentCondition PaymentConditionDescription PaymentReference "
+             "ShippingMethod:G ShippingMethodDescription WarehouseID:G WarehouseCode WarehouseDescription "
+             "Salesperson:G SalespersonFullName " + AUDIT,
+             "OrderNumber OrderDate DeliveryDate OrderedBy OrderedByContactPerson InvoiceTo InvoiceToContactPerson "
+             "DeliverTo DeliverToContactPerson DeliveryAddress YourRef Description Remarks Currency Discount "
+             "PaymentCondition PaymentReference ShippingMethod WarehouseID Salesperson SalesOrderLines",
+             "GET POST PUT DELETE", topic="SalesOrders",
+             nav={"SalesOrderLines": ("salesorder/SalesOrderLines", "OrderID")}),
+        _set("salesorder/SalesOrderLines", "SalesOrderLine", "ID",
+             "ID:G OrderID:G OrderNumber:I LineNumber:I Item:G ItemCode ItemDescription Description Quantity:D "
+             "QuantityDelivered:D QuantityInvoiced:D UnitPrice:D NetPrice:D Discount:D AmountFC:D AmountDC:D "
+             "VATAmount:D VATCode VATCodeDescription VATPercentage:D CostPriceFC:D CostCenter CostCenterDescription "
+             "CostUnit CostUnitDescription DeliveryDate:T UnitCode UnitDescription Notes UseDropShipment:Y "
+             + AUDIT,
+             "OrderID Item Description Quantity UnitPrice NetPrice Discount VATCode CostCenter CostUnit "
+             "DeliveryDate UnitCode Notes",
+             "GET POST DELETE", parent=("salesorder/SalesOrders", "OrderID")),
+        _set("salesorder/GoodsDeliveries", "SalesOrder.GoodsDelivery", "EntryID",
+             "EntryID:G EntryNumber:I DeliveryNumber:I DeliveryDate:T DeliveryAccount:G DeliveryAccountCode "
+             "DeliveryAccountName DeliveryAddress:G DeliveryContact:G DeliveryContactPersonFullName Description "
+             "Remarks Document:G DocumentSubject ShippingMethod:G ShippingMethodCode ShippingMethodDescription "
+             "TrackingNumber Warehouse:G WarehouseCode WarehouseDescription " + AUDIT,
+             "DeliveryDate Description Remarks Document ShippingMethod TrackingNumber GoodsDeliveryLines",
+             "GET POST PUT", topic="GoodsDeliveries",
+             nav={"GoodsDeliveryLines": ("salesorder/GoodsDeliveryLines", "EntryID")}),
+        # CHOICE: lines are only created inside their goods delivery; a POST of a line on its own is refused
+        # (a client that tried it got 403, exactonline/exactonline-api-dotnet-client#47).
+        _set("salesorder/GoodsDeliveryLines", "SalesOrder.GoodsDeliveryLine", "ID",
+             "ID:G EntryID:G LineNumber:I DeliveryDate:T Item:G ItemCode ItemDescription Description Notes "
+             "QuantityOrdered:D QuantityDelivered:D SalesOrderLineID:G SalesOrderLineNumber:I SalesOrderNumber:I "
+             "StorageLocation:G StorageLocationCode StorageLocationDescription TrackingNumber Unitcode " + AUDIT,
+             "SalesOrderLineID QuantityDelivered Description Notes StorageLocation TrackingNumber",
+             "GET", parent=("salesorder/GoodsDeliveries", "EntryID")),
+        # IsInstant applies to topic GoodsDeliveries only (FACTS §6).
         _set("webhooks/WebhookSubscriptions", "Webhooks.WebhookSubscription", "ID",
-             "ID:G CallbackURL Topic ClientID Description UserID:G Division:I Created:T Creator:G CreatorFullName",
-             "CallbackURL Topic Description", "GET POST DELETE"),
+             "ID:G CallbackURL Topic ClientID Description IsInstant:B UserID:G Division:I Created:T Creator:G "
+             "CreatorFullName",
+             "CallbackURL Topic Description IsInstant", "GET POST DELETE"),
     ]
 }
 

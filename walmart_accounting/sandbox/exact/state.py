@@ -27,6 +27,7 @@ from walmart_accounting.sandbox.exact.limits import (
     LimitsMixin,
 )
 from walmart_accounting.sandbox.exact.model import EPOCH, Division
+from walmart_accounting.sandbox.exact.orders import OrdersMixin
 from walmart_accounting.sandbox.exact.seed import SeedMixin
 from walmart_accounting.sandbox.exact.sets import SETS
 from walmart_accounting.sandbox.exact.stock import StockMixin
@@ -36,7 +37,7 @@ from walmart_accounting.sandbox.options import ledger_mapping
 
 
 class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, InvoicesMixin, BankMixin, StockMixin,
-                 WebhooksMixin, SeedMixin, InspectionMixin, TransactionsMixin):
+                 OrdersMixin, WebhooksMixin, SeedMixin, InspectionMixin, TransactionsMixin):
     """Everything the emulator holds; thread-safe. Lower the limits on it in tests."""
 
     def __init__(self, options, items: Iterable[Any] | None = None):
@@ -75,7 +76,7 @@ class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, In
         self.division = self.rng.randint(1_000_000, 3_999_999)
         self.divisions: dict[int, Division] = {}
         self.allowed_divisions: set[int] = set()
-        self.add_division(self.division, self.cfg.seller.name, ledger.base_currency, accessible=True)
+        self.add_division(self.division, self.cfg.seller.name, ledger.base_currency, accessible=True, _seeded=True)
         self.sales_journal = ledger.sales_journal
         self.bank_journal = "20"
         self.clearing_journal = "21"
@@ -111,11 +112,17 @@ class ExactState(AuthMixin, LimitsMixin, ApiMixin, LedgerMixin, EntriesMixin, In
         return rec
 
     def add_division(self, code: int, description: str = "Other division", currency: str = "USD",
-                     accessible: bool = False) -> Division:
-        """A division the user has (accessible=True) or that exists but the app may not reach."""
+                     accessible: bool = False, _seeded: bool = False) -> Division:
+        """A division the user has (accessible=True) or that exists but the app may not reach.
+
+        It holds its main warehouse and the shipping methods; the first division gets them from `_seed`.
+        """
         with self.lock:
             div = Division(code, description, currency)
             self.divisions[code] = div
+            if not _seeded:
+                self._seed_main_warehouse(div)
+                self._seed_shipping_methods(div)
             if accessible:
                 self.allowed_divisions.add(code)
             return div

@@ -1,4 +1,4 @@
-"""Items, stock per warehouse and stock counts (FACTS §2 "Stock")."""
+"""Items, warehouses, stock per item and warehouse, and stock counts (FACTS §2 "Stock")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from walmart_accounting.sandbox.exact.sets import SETS
 
 
 class StockMixin:
-    """logistics/Items, inventory/ItemWarehouses and inventory/StockCounts of :class:`ExactState`."""
+    """logistics/Items, inventory/Warehouses, ItemWarehouses and StockCounts of :class:`ExactState`."""
 
     # Items
     def _item_values(self, div: Division, data: dict, own_id: str | None = None) -> dict:
@@ -51,35 +51,114 @@ class StockMixin:
         rec.update(self._item_values(div, data, rec["ID"]))
 
     def _delete_logistics_items(self, div: Division, rec: dict) -> None:
-        if any(r["Item"] == rec["ID"] for r in div.table("salesinvoice/SalesInvoiceLines").values()) or any(
-                r["Item"] == rec["ID"] for r in div.table("inventory/StockCountLines").values()):
+        used_in = ("salesinvoice/SalesInvoiceLines", "inventory/StockCountLines", "salesorder/SalesOrderLines")
+        if any(r["Item"] == rec["ID"] for path in used_in for r in div.table(path).values()):
             raise _bad("The item cannot be deleted: it is used in transactions.")
+        for row in [r for r in div.table("inventory/ItemWarehouses").values() if r["Item"] == rec["ID"]]:
+            del div.table("inventory/ItemWarehouses")[row["ID"]]
         del div.table("logistics/Items")[rec["ID"]]
 
-    def _set_stock(self, div: Division, item: dict, quantity: Decimal) -> None:
-        row = None
+    # Warehouses: exactly one main warehouse per division ([picqer] Warehouse.php "Main").
+    def _main_warehouse(self, div: Division) -> dict:
+        for rec in div.table("inventory/Warehouses").values():
+            if rec["Main"] == 1:
+                return rec
+        raise _bad("The division has no main warehouse.")
+
+    def _warehouse(self, div: Division, guid: str | None, name: str = "Warehouse") -> dict:
+        if guid is None:
+            raise _bad(f"Mandatory: {name}")
+        warehouse = div.table("inventory/Warehouses").get(guid)
+        if warehouse is None:
+            raise _bad(f"{name}: warehouse {guid} does not exist.")
+        return warehouse
+
+    def _warehouse_values(self, div: Division, data: dict, own_id: str | None = None) -> dict:
+        values = dict(data)
+        if "Code" in values:
+            code = (values["Code"] or "").strip()
+            if not code:
+                raise _bad("Mandatory: Code")
+            other = div.find("inventory/Warehouses", "Code", code)
+            if other and other["ID"] != own_id:
+                raise _bad(f"Code: warehouse {code} already exists.")
+            values["Code"] = code
+        if "Description" in values and not (values["Description"] or "").strip():
+            raise _bad("Mandatory: Description")
+        return values
+
+    def _create_inventory_warehouses(self, div: Division, data: dict) -> dict:
+        if "Code" not in data:
+            raise _bad("Mandatory: Code")
+        if not data.get("Description"):
+            raise _bad("Mandatory: Description")
+        values = self._warehouse_values(div, data)
+        # CHOICE: a created warehouse is never the main one (Main is not writable here): "there's always
+        # exactly one main warehouse per administration".
+        values.update({"Main": 0, "UseStorageLocations": values.get("UseStorageLocations") or 0})
+        return self._insert(div, "inventory/Warehouses", values)
+
+    def _update_inventory_warehouses(self, div: Division, rec: dict, data: dict) -> None:
+        rec.update(self._warehouse_values(div, data, rec["ID"]))
+
+    def _delete_inventory_warehouses(self, div: Division, rec: dict) -> None:
+        # CHOICE: the main warehouse, and one that holds stock or is used by a count, order or delivery,
+        # cannot be deleted.
+        if rec["Main"] == 1:
+            raise _bad("The main warehouse cannot be deleted.")
+        in_use = (any(r["Warehouse"] == rec["ID"] and r["CurrentStock"] for r in
+                      div.table("inventory/ItemWarehouses").values())
+                  or any(r["Warehouse"] == rec["ID"] for r in div.table("inventory/StockCounts").values())
+                  or any(r["WarehouseID"] == rec["ID"] for r in div.table("salesorder/SalesOrders").values()))
+        if in_use:
+            raise _bad(f"Warehouse {rec['Code']} cannot be deleted: it is used in transactions.")
+        for row in [r for r in div.table("inventory/ItemWarehouses").values() if r["Warehouse"] == rec["ID"]]:
+            del div.table("inventory/ItemWarehouses")[row["ID"]]
+        del div.table("inventory/Warehouses")[rec["ID"]]
+
+    # Stock per item and warehouse: inventory/ItemWarehouses; the item's Stock is the sum over its warehouses.
+    def _item_warehouse(self, div: Division, item: dict, warehouse_id: str) -> dict:
         for rec in div.table("inventory/ItemWarehouses").values():
-            if rec["Item"] == item["ID"] and rec["Warehouse"] == self.main_warehouse:
-                row = rec
-        if row is None:
-            wh = div.table("inventory/Warehouses")[self.main_warehouse]
-            row = self._insert(div, "inventory/ItemWarehouses", {
-                "Item": item["ID"], "ItemCode": item["Code"], "ItemDescription": item["Description"],
-                "Warehouse": wh["ID"], "WarehouseCode": wh["Code"], "WarehouseDescription": wh["Description"],
-                "ReservedStock": Decimal("0"), "PlannedStockIn": Decimal("0"), "PlannedStockOut": Decimal("0")})
+            if rec["Item"] == item["ID"] and rec["Warehouse"] == warehouse_id:
+                return rec
+        wh = div.table("inventory/Warehouses")[warehouse_id]
+        # CHOICE: the row appears when stock or planning first touches the item in that warehouse.
+        zero = Decimal("0")
+        return self._insert(div, "inventory/ItemWarehouses", {
+            "Item": item["ID"], "ItemCode": item["Code"], "ItemDescription": item["Description"],
+            "ItemBarcode": item.get("Barcode"), "ItemUnit": item.get("Unit"), "Warehouse": wh["ID"],
+            "WarehouseCode": wh["Code"], "WarehouseDescription": wh["Description"], "CurrentStock": zero,
+            "ReservedStock": zero, "PlannedStockIn": zero, "PlannedStockOut": zero, "ProjectedStock": zero})
+
+    def _set_stock(self, div: Division, item: dict, quantity: Decimal, warehouse_id: str | None = None) -> None:
+        """Set the item's stock in one warehouse (the division's main warehouse unless named)."""
+        row = self._item_warehouse(div, item, warehouse_id or self._main_warehouse(div)["ID"])
         row["CurrentStock"] = quantity
-        row["ProjectedStock"] = quantity
         row["Modified"] = self.now()
-        item["Stock"] = sum((r["CurrentStock"] for r in div.table("inventory/ItemWarehouses").values()
+        self._refresh_item_warehouse(div, item, row)
+
+    def _refresh_item_warehouse(self, div: Division, item: dict, row: dict) -> None:
+        """PlannedStockOut (open sales order quantities), ProjectedStock and the item's total Stock."""
+        planned_out = Decimal("0")
+        for order in div.table("salesorder/SalesOrders").values():
+            if order["Status"] == 45 or order["WarehouseID"] != row["Warehouse"]:
+                continue
+            for line in div.children("salesorder/SalesOrderLines", "OrderID", order["OrderID"]):
+                if line["Item"] == item["ID"] and line["Quantity"] > line["QuantityDelivered"]:
+                    planned_out += line["Quantity"] - line["QuantityDelivered"]
+        row["PlannedStockOut"] = planned_out
+        row["ProjectedStock"] = (row["CurrentStock"] or Decimal("0")) + (row["PlannedStockIn"] or Decimal("0")) \
+            - planned_out
+        item["Stock"] = sum((r["CurrentStock"] or Decimal("0") for r in div.table("inventory/ItemWarehouses").values()
                              if r["Item"] == item["ID"]), Decimal("0"))
 
     # Stock counts (FACTS §2 "Stock")
     def _create_inventory_stockcounts(self, div: Division, data: dict) -> dict:
         if data.get("StockCountDate") is None:
             raise _bad("Mandatory: StockCountDate")
-        warehouse = div.table("inventory/Warehouses").get(data.get("Warehouse") or "")
-        if warehouse is None:
-            raise _bad("Mandatory: Warehouse (an existing warehouse)")
+        if data.get("Warehouse") is None:
+            raise _bad("Mandatory: Warehouse")
+        warehouse = self._warehouse(div, data["Warehouse"])
         lines_in = data.get("StockCountLines")
         if not lines_in:
             raise _bad("Mandatory: StockCountLines")
@@ -126,7 +205,7 @@ class StockMixin:
         events = []
         for line in div.children("inventory/StockCountLines", "StockCountID", count["StockCountID"]):
             item = div.table("logistics/Items")[line["Item"]]
-            self._set_stock(div, item, line["QuantityNew"])
+            self._set_stock(div, item, line["QuantityNew"], count["Warehouse"])
             events.append(("StockPositions", "Update", SETS["logistics/Items"], item["ID"]))
         count.update({"Status": 21, "Modified": self.now()})
         self._pending_events += events

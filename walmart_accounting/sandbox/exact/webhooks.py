@@ -41,6 +41,9 @@ class WebhooksMixin:
             raise _bad("Mandatory: Topic")
         if topic not in WEBHOOK_TOPICS:
             raise _bad(f"Topic: '{topic}' is not a valid webhook topic.")
+        if data.get("IsInstant") and topic != "GoodsDeliveries":
+            # CHOICE: IsInstant is "only for topic GoodsDeliveries" (FACTS §6); set on another topic it is a 400.
+            raise _bad("IsInstant: only available for topic GoodsDeliveries.")
         parts = urlsplit(url)
         loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
         # Exact only calls HTTPS callbacks; the sandbox also calls plain HTTP on loopback for local receivers.
@@ -51,6 +54,7 @@ class WebhooksMixin:
                 raise _bad(f"A subscription for topic {topic} on this callback URL already exists.")
         rec = self._insert(div, "webhooks/WebhookSubscriptions", {
             "CallbackURL": url, "Topic": topic, "Description": data.get("Description"),
+            "IsInstant": bool(data.get("IsInstant")),
             "ClientID": next(iter(self.clients)), "UserID": self.user_id})
         # Roughly a second after the subscription, Exact sends an empty POST to validate the callback.
         self._enqueue(_Job(url, b"", "validation", {"subscription": rec["ID"], "topic": topic}))

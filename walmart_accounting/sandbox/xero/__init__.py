@@ -22,6 +22,7 @@ Modules:
   seed           the starting chart of accounts, tax rates, tracking and price list (SeedMixin)
   render, views  records as the API returns them, and as `where` sees them (RenderMixin, ViewMixin)
   inspection     what tests and demos read: counts by reference, balances (InspectionMixin)
+  inventory      tracked items: QuantityOnHand and TotalCostPool moved by approved documents (InventoryMixin)
   accounting     Accounting: dispatch over the resource mixins below
   base           error payloads, batches, where/order/If-Modified-Since, paging (AccountingBase)
   settings       Organisation, Currencies, Accounts, TaxRates, TrackingCategories, Items

@@ -140,7 +140,12 @@ class DocumentsApi(ContactsApi, LinesApi, AllocationsApi):
             if status not in allowed:
                 return False, _error_echo(raw, k["id"], flag, [f"{k['label']} not of valid status for modification"])
             if status in ("VOIDED", "DELETED"):
+                source = (kind, existing[k["id"]])
+                problems = s.inventory_problems(source, [])  # voiding a bill must not leave sold stock negative
+                if problems:
+                    return False, _error_echo(raw, k["id"], flag, problems)
                 existing["Status"] = status
+                s.apply_inventory(source, [])
                 if kind == "invoice":
                     existing["AmountDue"] = D0
                 else:
@@ -249,6 +254,11 @@ class DocumentsApi(ContactsApi, LinesApi, AllocationsApi):
             errors.append(f"The {k['label'].lower()} total must be greater than or equal to zero; use a "
                           f"{'credit note' if kind == 'invoice' else 'invoice'} for the opposite direction.")
 
+        if not errors:  # tracked items: an approved document must not take quantity on hand below zero
+            doc_key = existing[k["id"]] if existing else None
+            probe = {"Type": typ, "Status": status, "LineItems": lines, "LineAmountTypes": lat, "Date": doc_date,
+                     k["id"]: doc_key}
+            errors += s.inventory_problems((kind, doc_key), s.document_moves(probe, kind))
         if errors:
             return False, _error_echo(raw, k["id"], flag, list(dict.fromkeys(errors)))
 
@@ -277,6 +287,7 @@ class DocumentsApi(ContactsApi, LinesApi, AllocationsApi):
         else:
             record["RemainingCredit"] = total
         docs[record[k["id"]]] = record
+        s.apply_inventory((kind, record[k["id"]]), s.document_moves(record, kind))
         rendered = s.render_doc(record, kind, unitdp)
         rendered["StatusAttributeString"] = "OK"
         return True, rendered

@@ -36,8 +36,14 @@ class InspectionMixin:
             return count
 
     def render(self, kind: str, record_id: str) -> dict:
-        """A stored record as the API would return it (kinds: invoice, credit_note, contact, payment, bank_transfer)."""
+        """A stored record as the API would return it (kinds: invoice, credit_note, contact, payment, bank_transfer,
+        item; an item by ItemID or Code)."""
         with self.lock:
+            if kind == "item":
+                item = self.items.get(record_id) or self.item_by_code(record_id)
+                if item is None:
+                    raise KeyError(record_id)
+                return self.render_item(item)
             if kind == "invoice":
                 return self.render_doc(self.invoices[record_id], "invoice")
             if kind == "credit_note":
@@ -76,9 +82,11 @@ class InspectionMixin:
 
         Authorised and paid invoices and credit notes book their lines (net of tax) against the debtors or
         creditors account and their tax to the sales-tax account: ACCREC lines credit their account, ACCPAY
-        lines debit it, credit notes the reverse. Payments move money between their bank account and
-        debtors or creditors, bank transfers between two bank accounts. Amounts are as booked, in the
-        organisation's currency; allocations only move credit within debtors or creditors, so they do not count.
+        lines debit it, credit notes the reverse. A tracked item's purchase line is booked to its inventory
+        asset account; its sale also books the average cost from that account to its COGS account. Payments
+        move money between their bank account and debtors or creditors, bank transfers between two bank accounts.
+        Amounts are as booked, in the organisation's currency; allocations only move credit within debtors or
+        creditors, so they do not count.
         """
         with self.lock:
             account = self.account_by_code(code)
@@ -110,6 +118,13 @@ class InspectionMixin:
                     net = line["LineAmount"] - line["TaxAmount"] if doc["LineAmountTypes"] == "Inclusive" else line["LineAmount"]
                     book(line.get("AccountID"), -sign * net)
                     book(system.get("GST"), -sign * line["TaxAmount"])
+            # Tracked items sold (or returned on a sales credit note) move their average cost between the
+            # inventory asset account and the cost of goods sold account (inventory.py).
+            for move in self.inventory_moves:
+                if not move["COGS"] or move["InventoryAccount"] is None or not dated(move):
+                    continue
+                book((self.account_by_code(move["COGSAccount"]) or {}).get("AccountID"), move["COGS"])
+                book((self.account_by_code(move["InventoryAccount"]) or {}).get("AccountID"), -move["COGS"])
             for p in self.payments.values():
                 if p["Status"] != "AUTHORISED" or not dated(p):
                     continue

@@ -121,8 +121,11 @@ class LinesApi(AccountingBase):
         account = None
         code = _get(raw, "AccountCode")
         account_id = _get(raw, "AccountID")
-        if code in (None, "") and account_id in (None, "") and details.get("AccountCode"):
-            code = details["AccountCode"]
+        # A tracked item is bought into its inventory asset account (Xero's tracked-inventory guide posts the
+        # purchase line to it); its PurchaseDetails carry no AccountCode.
+        inventory_code = item["InventoryAssetAccountCode"] if s.is_tracked(item) and not sales else None
+        if code in (None, "") and account_id in (None, "") and (inventory_code or details.get("AccountCode")):
+            code = inventory_code or details["AccountCode"]
         if code not in (None, ""):
             account = s.account_by_code(str(code))
             if account is None or account["Type"] == "BANK" or account.get("SystemAccount") in ("DEBTORS", "CREDITORS", "GST"):
@@ -139,6 +142,11 @@ class LinesApi(AccountingBase):
                 account = None
         elif approving and amount != 0:
             errors.append("Account code must be specified for each line item with an amount on an approved document.")
+        if account is not None and inventory_code is not None and account["Code"] != inventory_code:
+            # CHOICE: another account on a purchase line of a tracked item is refused rather than replaced.
+            errors.append(f"Account code '{account['Code']}' cannot be used for tracked item '{item['Code']}'; "
+                          f"purchases of it go to its inventory asset account {inventory_code}.")
+            account = None
         if account is not None:
             line["AccountCode"] = account["Code"]
             line["AccountID"] = account["AccountID"]

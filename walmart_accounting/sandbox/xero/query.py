@@ -63,6 +63,7 @@ _ENTITY_FIELDS: dict[str, dict[str, str]] = {
                      "FromBankTransactionID": "Guid", "ToBankTransactionID": "Guid"},
     "Item": {"ItemID": "Guid", "Code": "String", "Name": "String", "Description": "String",
              "IsSold": "Boolean", "IsPurchased": "Boolean", "IsTrackedAsInventory": "Boolean",
+             "InventoryAssetAccountCode": "String", "QuantityOnHand": "Decimal", "TotalCostPool": "Decimal",
              "UpdatedDateUTC": "DateTime"},
     "TaxRate": {"Name": "String", "TaxType": "String", "Status": "String", "ReportTaxType": "String",
                 "EffectiveRate": "Decimal", "DisplayTaxRate": "Decimal", "CanApplyToRevenue": "Boolean",

@@ -66,12 +66,17 @@ class RenderMixin:
                     out[k] = d[k]
             return out
 
-        out = {"ItemID": i["ItemID"], "Code": i["Code"], "Description": i.get("Description") or "",
-               "UpdatedDateUTC": ms_instant(i["UpdatedDateUTC"]), "PurchaseDetails": details(i["PurchaseDetails"]),
-               "SalesDetails": details(i["SalesDetails"]), "Name": i.get("Name") or "",
-               "IsTrackedAsInventory": i["IsTrackedAsInventory"], "IsSold": i["IsSold"], "IsPurchased": i["IsPurchased"]}
+        out = {"ItemID": i["ItemID"], "Code": i["Code"], "Description": i.get("Description") or ""}
         if i.get("PurchaseDescription"):
             out["PurchaseDescription"] = i["PurchaseDescription"]
+        out.update({"UpdatedDateUTC": ms_instant(i["UpdatedDateUTC"]), "PurchaseDetails": details(i["PurchaseDetails"]),
+                    "SalesDetails": details(i["SalesDetails"]), "Name": i.get("Name") or "",
+                    "IsTrackedAsInventory": i["IsTrackedAsInventory"]})
+        if i["IsTrackedAsInventory"]:
+            # As the spec's GET /Items/{ItemID} example: only tracked items carry these three.
+            out.update({"InventoryAssetAccountCode": i["InventoryAssetAccountCode"],
+                        "TotalCostPool": r2(i["TotalCostPool"]), "QuantityOnHand": rq(i["QuantityOnHand"], 4)})
+        out.update({"IsSold": i["IsSold"], "IsPurchased": i["IsPurchased"]})
         return out
 
     def render_contact(self, c: dict) -> dict:

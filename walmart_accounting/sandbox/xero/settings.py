@@ -276,9 +276,20 @@ class SettingsApi(AccountingBase):
             return base
 
         sales, purchase = details("SalesDetails"), details("PurchaseDetails")
+        tracked, inventory_code = self._tracking(raw, existing, purchase, errors)
         if errors:
             return False, _error_echo(raw, "ItemID", "HasValidationErrors", errors)
         record = existing or {"ItemID": s.new_id(), "IsTrackedAsInventory": False}
+        if tracked:
+            # "AccountCode: ... Not applicable to the purchase details of tracked items" (spec `Purchase`):
+            # their purchases go to the inventory asset account.
+            purchase.pop("AccountCode", None)
+            record.setdefault("QuantityOnHand", D0)
+            record.setdefault("TotalCostPool", D0)
+        else:
+            record.pop("QuantityOnHand", None)
+            record.pop("TotalCostPool", None)
+        record.update({"IsTrackedAsInventory": tracked, "InventoryAssetAccountCode": inventory_code})
         record.update({"Code": code or record["Code"], "Name": str(name) if name is not None else record.get("Name", ""),
                        "Description": str(_get(raw, "Description") or record.get("Description") or ""),
                        "PurchaseDescription": _get(raw, "PurchaseDescription") or record.get("PurchaseDescription"),
@@ -289,3 +300,42 @@ class SettingsApi(AccountingBase):
         rendered = s.render_item(record, unitdp)
         rendered["StatusAttributeString"] = "OK"
         return True, rendered
+
+    def _tracking(self, raw: dict, existing: dict | None, purchase: dict, errors: list[str]) -> tuple[bool, str | None]:
+        """(tracked, InventoryAssetAccountCode) of an item being saved; appends validation messages.
+
+        "An item will be tracked as inventory if the InventoryAssetAccountCode and COGSAccountCode are set"
+        (spec `Item.IsTrackedAsInventory`), so IsTrackedAsInventory in a request is not read: set on its own it
+        leaves the item untracked, as clients report (calcinai/xero-php#498). QuantityOnHand and TotalCostPool
+        in a request are read-only and ignored.
+        """
+        s = self.s
+        if _has(raw, "InventoryAssetAccountCode"):
+            code = str(_get(raw, "InventoryAssetAccountCode") or "").strip() or None
+        else:
+            code = existing.get("InventoryAssetAccountCode") if existing else None
+        cogs = purchase.get("COGSAccountCode")
+        if code is None:
+            if existing is not None and s.is_tracked(existing):
+                # CHOICE: an item with inventory movements or quantity on hand stays tracked.
+                if existing.get("QuantityOnHand") or any(m["ItemID"] == existing["ItemID"] for m in s.inventory_moves):
+                    errors.append("A tracked item with inventory transactions cannot be untracked.")
+                    return True, existing.get("InventoryAssetAccountCode")
+                purchase.pop("COGSAccountCode", None)  # untracked: its COGS account goes with the asset account
+                return False, None
+            if cogs is not None:
+                # CHOICE: COGSAccountCode is "only applicable to the purchase details of tracked items".
+                errors.append("The InventoryAssetAccountCode is required for an item with a COGSAccountCode.")
+            return False, None
+        account = s.account_by_code(code)
+        if account is None or account["Type"] != "INVENTORY":
+            errors.append(f"The InventoryAssetAccountCode '{code}' must be an account of type INVENTORY.")
+        if cogs is None:
+            # "The COGSAccountCode in PurchaseDetails is also required to create a tracked item" (spec).
+            errors.append("The COGSAccountCode in PurchaseDetails is required for a tracked item.")
+        else:
+            cogs_account = s.account_by_code(cogs)
+            # CHOICE: the cost of goods sold account must be an expense-class account (e.g. DIRECTCOSTS).
+            if cogs_account is not None and cogs_account["Class"] != "EXPENSE":
+                errors.append(f"The COGSAccountCode '{cogs}' must be an expense account.")
+        return True, account["Code"] if account is not None else code

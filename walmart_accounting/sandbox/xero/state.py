@@ -23,6 +23,7 @@ from walmart_accounting.sandbox.xero.auth import (
     RefreshToken,
 )
 from walmart_accounting.sandbox.xero.inspection import InspectionMixin
+from walmart_accounting.sandbox.xero.inventory import InventoryMixin
 from walmart_accounting.sandbox.xero.limits import IDEMPOTENCY_TTL_S, MAX_BODY_BYTES, IdempotentResponse, LimitsMixin
 from walmart_accounting.sandbox.xero.render import RenderMixin
 from walmart_accounting.sandbox.xero.seed import SeedMixin
@@ -30,7 +31,7 @@ from walmart_accounting.sandbox.xero.values import _DOC_KINDS, ZERO_GUID, _get
 from walmart_accounting.sandbox.xero.views import ViewMixin
 
 
-class XeroState(AuthMixin, LimitsMixin, SeedMixin, RenderMixin, ViewMixin, InspectionMixin):
+class XeroState(AuthMixin, LimitsMixin, SeedMixin, RenderMixin, ViewMixin, InventoryMixin, InspectionMixin):
     """One Xero organisation (tenant), its app connection, tokens, limits and books."""
 
     def __init__(self, options: SandboxOptions, items: Iterable[tuple[str, str, Decimal]] | None = None):
@@ -87,6 +88,10 @@ class XeroState(AuthMixin, LimitsMixin, SeedMixin, RenderMixin, ViewMixin, Inspe
         self.payments: dict[str, dict] = {}
         self.allocations: dict[str, dict] = {}
         self.bank_transfers: dict[str, dict] = {}
+        # tracked inventory (inventory.py): movements of approved documents, in approval order
+        self.inventory_moves: list[dict] = []
+        self._move_seq = 0
+        self._adjustments = 0
         self._seed(cfg, items)
 
     # -- ids, time ---------------------------------------------------------------------------------
