@@ -13,6 +13,7 @@ from walmart_accounting.defs.configuration.definitions import configuration_defi
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
+from walmart_accounting.defs.orders.definitions import order_loop_definitions
 from walmart_accounting.defs.prices.definitions import price_definitions
 from walmart_accounting.defs.reports.assets import daily_sales_asset
 from walmart_accounting.defs.reports.health import health_definitions
@@ -61,9 +62,12 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         walmart,
         *[ledger_definitions(name, settings, walmart_assets, partitions, now) for name, settings in ledgers.items()],
         health_definitions(list(ledgers), now),
-        # Stock is synced once the mapping names SKUs for it, into Exact (Xero can only be a source).
-        *([stock_definitions(walmart_assets, partitions)] if config.stock.groups and "exact" in ledgers else []),
+        # Stock is synced once the mapping names SKUs for it: counted into Exact, or pushed to Walmart from
+        # stock.ledger (Xero can only be a source).
+        *([stock_definitions(walmart_assets, partitions, config)] if config.stock.groups and config.stock.ledger in ledgers
+          else []),
         *([price_definitions()] if config.prices.source != "none" and "exact" in ledgers else []),
+        *([order_loop_definitions(walmart_assets, partitions, now)] if config.order_loop.enabled else []),
         dg.Definitions(assets=[daily_sales_asset(walmart_assets, partitions)]),
         dg.Definitions(sensors=alert_sensors(), resources={
             "alerts": AlertResource.from_env(),

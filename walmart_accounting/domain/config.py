@@ -229,6 +229,9 @@ class StockSource(StrEnum):
     LEDGER = "ledger"  # the ledger (or the warehouse behind it) holds it: pushed to Walmart's nodes
 
 
+WFS_SHIP_NODE = "WFS"  # Walmart's fulfilment centres as stock.warehouses names them: Walmart's stock, never the seller's
+
+
 class StockGroup(_Strict):
     skus: list[NonEmpty] = Field(min_length=1)  # SKUs, or patterns such as "MUG-*"
     source: StockSource
@@ -239,7 +242,8 @@ class Stock(_Strict):
 
     ledger: Literal["xero", "exact"] = "exact"
     read_wfs: bool = True  # also read WFS stock (GET /v3/fulfillment/inventory); off for sellers not on WFS
-    # Walmart ship node id (or "WFS" for Walmart's fulfilment centres) -> the ledger's warehouse code.
+    # Walmart ship node id (or "WFS" for Walmart's fulfilment centres) -> the ledger's warehouse code. Xero has
+    # no warehouses: its one stock pool goes to the one seller node mapped here (the code is only a label).
     warehouses: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
     # Named groups of SKUs and where their quantity comes from; a SKU in no group is not synced.
     groups: dict[NonEmpty, StockGroup] = Field(default_factory=dict)
@@ -261,11 +265,29 @@ class Stock(_Strict):
         both = sorted(p for p, found in sources.items() if len(found) > 1)
         if both:
             problems.append(f"stock.groups: {both} are in groups of both sources; a SKU is synced one way only")
-        if any(g.source is StockSource.WALMART for g in self.groups.values()) and not self.warehouses:
-            problems.append("stock.warehouses: expected the warehouse of each Walmart ship node the ledger follows")
+        if self.groups and not self.warehouses:
+            problems.append("stock.warehouses: expected the warehouse of each Walmart ship node the ledger follows "
+                            "or feeds")
+        elif self.ledger == "xero" and any(g.source is StockSource.LEDGER for g in self.groups.values()):
+            seller = sorted(n for n in self.warehouses if n != WFS_SHIP_NODE)
+            if len(seller) != 1 or WFS_SHIP_NODE in self.warehouses:
+                problems.append(
+                    "stock.warehouses: ledger xero keeps one stock pool (each tracked item's QuantityOnHand), so it "
+                    "goes to exactly one of the seller's own ship nodes; expected one node id and no WFS (Walmart "
+                    f"holds WFS stock), e.g. {{'10000000001': 'xero'}}, got {sorted(self.warehouses)}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def nodes_of(self, warehouse: str) -> list[str]:
+        """The Walmart ship nodes mapped to a ledger warehouse, in order."""
+        return sorted(node for node, code in self.warehouses.items() if code == warehouse)
+
+    def ledger_warehouses(self) -> list[str]:
+        """The ledger warehouse codes whose stock is read: every mapped one for Exact, the one pool's for Xero."""
+        if self.ledger == "xero":
+            return sorted({code for node, code in self.warehouses.items() if node != WFS_SHIP_NODE})
+        return sorted(set(self.warehouses.values()))
 
 
 class Prices(_Strict):
@@ -283,6 +305,36 @@ class Prices(_Strict):
         if self.source == "file" and not self.file:
             raise ValueError("prices.file: source file needs the path of the price CSV")
         return self
+
+
+class Carrier(_Strict):
+    """How a shipping method of the ledger is told to Walmart: a carrier Walmart lists, or another with a tracking URL."""
+
+    carrier: NonEmpty | None = None  # one of Walmart's carrier names (UPS, USPS, FedEx, DHL Ecommerce - US, ...)
+    other_carrier: NonEmpty | None = None
+    tracking_url: NonEmpty | None = None  # "{tracking}" is replaced by the number; required with other_carrier
+    method_code: Literal["Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"] = "Standard"
+
+    @model_validator(mode="after")
+    def _one_carrier(self) -> "Carrier":
+        if bool(self.carrier) == bool(self.other_carrier):
+            raise ValueError("give exactly one of carrier and other_carrier")
+        if self.other_carrier and not self.tracking_url:
+            raise ValueError("other_carrier needs tracking_url (Walmart requires it)")
+        return self
+
+
+class OrderLoop(_Strict):
+    """Seller-fulfilled orders go to Exact as sales orders; Exact's goods deliveries go back to Walmart as shipments."""
+
+    enabled: bool = False
+    # The Exact warehouse of an order whose ship node stock.warehouses does not map (Walmart omits the node's id
+    # on many orders).
+    warehouse: NonEmpty = "1"
+    # Exact shipping method code (sales/ShippingMethods) -> the carrier Walmart is told.
+    carriers: dict[NonEmpty, Carrier] = Field(default_factory=lambda: {
+        "UPS": Carrier(carrier="UPS"), "FEDEX": Carrier(carrier="FedEx"), "USPS": Carrier(carrier="USPS")})
+    lookback_days: int = Field(default=14, ge=1, le=90)  # how far back deliveries are read (sent ones are skipped)
 
 
 class MappingConfig(_Strict):
@@ -303,6 +355,7 @@ class MappingConfig(_Strict):
     acknowledge_orders: bool = False
     stock: Stock = Stock()
     prices: Prices = Prices()
+    order_loop: OrderLoop = OrderLoop()
 
     @field_validator("fee_types")
     @classmethod
@@ -357,6 +410,11 @@ class MappingConfig(_Strict):
                                 "discount and facilitator-tax lines (an Exact invoice line must name an item)")
             if name == "exact" and not ledger.sales_journal:
                 problems.append(f"{where}.sales_journal: expected the Exact sales journal code, e.g. '70'")
+        if self.stock.groups and self.stock.ledger not in enabled:
+            problems.append(f"stock.ledger: the stock groups sync with ledger {self.stock.ledger}, which is not "
+                            "configured and enabled under ledgers")
+        if self.order_loop.enabled and "exact" not in enabled:
+            problems.append("order_loop.enabled: the order loop runs through Exact; enable ledgers.exact")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -25,6 +25,8 @@ class DocumentKind(StrEnum):
     FEE_BILL = "fee_bill"
     TRANSFER = "transfer"
     STOCK_ADJUSTMENT = "stock_adjustment"
+    SALES_ORDER = "sales_order"  # a seller-fulfilled order for the ledger's warehouse to ship (the order loop)
+    SHIPMENT = "shipment"  # a delivery the ledger recorded, confirmed to Walmart with its tracking
 
 
 class LineCategory(StrEnum):

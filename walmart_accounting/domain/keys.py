@@ -52,6 +52,16 @@ def invoice_key(purchase_order_id: str) -> str:
     return _checked(f"WM-{_part(purchase_order_id, 'purchase order id')}")
 
 
+def sales_order_key(purchase_order_id: str) -> str:
+    """The ledger's sales order of a seller-fulfilled purchase order (the order loop)."""
+    return _checked(f"WM-SO-{_part(purchase_order_id, 'purchase order id')}")
+
+
+def shipment_key(purchase_order_id: str, delivery_number: str) -> str:
+    """One goods delivery of a purchase order, confirmed to Walmart as its lines' shipment."""
+    return _checked(f"WM-SHP-{_part(purchase_order_id, 'purchase order id')}-{_part(delivery_number, 'delivery number')}")
+
+
 def return_credit_note_key(return_order_id: str) -> str:
     """Credit note of a Walmart return order."""
     return _checked(f"WM-RET-{_part(return_order_id, 'return order id')}")

@@ -20,7 +20,7 @@ log = logging.getLogger("walmart_accounting.posting")
 # Every DocumentKind has a place (the engine's tests check it).
 POSTING_ORDER: tuple[DocumentKind, ...] = (
     DocumentKind.SALES_INVOICE, DocumentKind.CREDIT_NOTE, DocumentKind.FEE_BILL, DocumentKind.PAYMENT,
-    DocumentKind.TRANSFER, DocumentKind.STOCK_ADJUSTMENT,
+    DocumentKind.TRANSFER, DocumentKind.STOCK_ADJUSTMENT, DocumentKind.SALES_ORDER, DocumentKind.SHIPMENT,
 )
 
 

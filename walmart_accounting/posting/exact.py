@@ -17,6 +17,7 @@ finds it again:
 - transfer -> a bank entry in the clearing account's journal with one line on the bank G/L account
   for minus the payout: the clearing account falls and the bank account rises by the payout.
 - stock_adjustment -> a processed ``inventory/StockCounts``, ``Description`` = key (posting/exact_stock.py).
+- sales_order -> ``salesorder/SalesOrders``, ``YourRef`` = key, in its warehouse (posting/exact_orders.py).
 
 Bank entries have no YourRef; the key in the line ``Description`` is what ``find_posted`` filters on
 (the human text goes in ``Notes``).
@@ -45,6 +46,7 @@ from walmart_accounting.domain.documents import DocumentKind, LineCategory
 from walmart_accounting.domain.money import Money
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
+from walmart_accounting.posting.exact_orders import ExactOrders
 from walmart_accounting.posting.exact_stock import ExactStock, StockRefused
 from walmart_accounting.posting.readback import DUPLICATE, MISSING, VOIDED, LedgerFinding, amount_finding, as_decimal
 from walmart_accounting.posting.references import ReferenceData
@@ -147,6 +149,7 @@ class ExactAdapter:
         self._journals: list[dict[str, Any]] | None = None
         self._entries: dict[str, _Entry] = {}  # document key -> where it is in Exact
         self.stock = ExactStock(client, self._item_ids)
+        self.orders = ExactOrders(client, self)
 
     # -- LedgerAdapter ---------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class ExactAdapter:
                 found.update(self._lookup_bank_lines(keys))
             elif kind == DocumentKind.STOCK_ADJUSTMENT:
                 found.update(self.stock.find_posted(keys))
+            elif kind == DocumentKind.SALES_ORDER:
+                found.update(self.orders.find_posted(keys))
         return found
 
     def post_batch(self, documents: Sequence[LedgerDocument]) -> list[PostResult]:
@@ -189,6 +194,7 @@ class ExactAdapter:
             DocumentKind.SALES_INVOICE: self._post_sales, DocumentKind.CREDIT_NOTE: self._post_sales,
             DocumentKind.FEE_BILL: self._post_fee_bill, DocumentKind.PAYMENT: self._post_payment,
             DocumentKind.TRANSFER: self._post_transfer, DocumentKind.STOCK_ADJUSTMENT: self.stock.post,
+            DocumentKind.SALES_ORDER: self.orders.post,
         }.get(document.kind)
         if post is None:
             return PostResult(document.key, False,

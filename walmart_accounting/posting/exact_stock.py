@@ -77,7 +77,8 @@ class ExactStock:
             codes = [str(line["item_code"]) for line in document.lines]
             items = self._item_ids(document, codes)
             created = self.client.create(STOCK_COUNTS, {
-                "StockCountDate": str(document.header["document_date"])[:10], "Warehouse": self._warehouse(document),
+                "StockCountDate": str(document.header["document_date"])[:10],
+                "Warehouse": self.warehouse_id(str(document.lines[0]["account"]), document.key),
                 "Description": document.key, "Source": SOURCE_WEB_SERVICE,
                 "StockCountLines": [{"Item": items[str(line["item_code"])], "QuantityNew": int(line["quantity"])}
                                     for line in document.lines]})
@@ -89,11 +90,12 @@ class ExactStock:
             raise StockRefused(f"{document.key}: Exact did not process stock count {count_id}: {answer['ErrorMessage']}")
         return count_id
 
-    def _warehouse(self, document: LedgerDocument) -> str:
-        code = str(document.lines[0]["account"])
+    def warehouse_id(self, code: str, key: str) -> str:
+        """The GUID of the warehouse with this code; a document naming one Exact does not have is refused."""
         if code not in self._warehouses:
             for row in self.client.query(WAREHOUSES, filter=any_of("Code", [code]), select=["ID", "Code"]):
                 self._warehouses[str(row["Code"]).strip()] = str(row["ID"])
         if code not in self._warehouses:
-            raise StockRefused(f"{document.key}: warehouse {code} does not exist in Exact; fix stock.warehouses")
+            raise StockRefused(f"{key}: warehouse {code} does not exist in Exact; fix stock.warehouses or "
+                               "order_loop.warehouse")
         return self._warehouses[code]

@@ -59,6 +59,7 @@ from walmart_accounting.posting.readback import (
     as_decimal,
 )
 from walmart_accounting.posting.references import ReferenceData
+from walmart_accounting.posting.xero_stock import XeroStock
 
 log = logging.getLogger("walmart_accounting.posting.xero")
 
@@ -131,6 +132,7 @@ class XeroAdapter:
         self.accounts = self.ledger_config.accounts
         self.allocate_credit_notes = allocate_credit_notes
         self._contact_ids: dict[str, str] = {}  # ContactNumber (casefolded) -> ContactID
+        self.stock = XeroStock(client)  # tracked items' quantity on hand (read only: Xero is never a stock target)
 
     # ------------------------------------------------------------------------------------------------
     # LedgerAdapter

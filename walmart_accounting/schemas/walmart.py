@@ -41,6 +41,7 @@ class OrderLine(_Frame):
     ship_to_state: Series[str] = pa.Field(nullable=True)
     ship_to_postal_code: Series[str] = pa.Field(nullable=True)
     ship_node_type: Series[str] = pa.Field(nullable=True)
+    ship_node: Series[str] = pa.Field(nullable=True)  # the ship node's id (Walmart sends it for some orders only)
     currency: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
     product_cents: Series[int]
     product_tax_cents: Series[int]

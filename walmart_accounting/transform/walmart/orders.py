@@ -151,6 +151,7 @@ def _flatten_order(order: Any, position: int):
         "ship_to_postal_code": _text(postal.get("postalCode"), "shippingInfo.postalAddress.postalCode",
                                      required=False),
         "ship_node_type": _text(node.get("type"), "shipNode.type", required=False),
+        "ship_node": _text(node.get("id"), "shipNode.id", required=False),  # the seller's node, when Walmart says
         "_position": position,
     }
     lines, per_line, refunds, refund_charges, refund_rejects = [], [], [], [], []

@@ -53,7 +53,7 @@ def order_line(po="1000001", line="1", **kw):
         customer_email=f"{po}@relay.walmart.com", order_date=pd.Timestamp("2026-09-08T15:00:00Z"), line_number=line,
         sku="WM-SKU-0001", product_name="Water Bottle", quantity=1, status="Shipped", shipped_quantity=1,
         cancelled_quantity=0, ship_date=pd.Timestamp("2026-09-09T18:30:00Z"), ship_to_state="CA",
-        ship_to_postal_code="90012", ship_node_type="SellerFulfilled", currency="USD", product_cents=2499,
+        ship_to_postal_code="90012", ship_node_type="SellerFulfilled", ship_node=None, currency="USD", product_cents=2499,
         product_tax_cents=221, shipping_cents=0, shipping_tax_cents=0, discount_cents=0, discount_tax_cents=0,
     )
     row.update(kw)

@@ -1,0 +1,26 @@
+"""The order loop's definitions: sales orders (posted with the orders job), the shipments back, their job and schedule."""
+
+from datetime import datetime
+from typing import Callable
+
+import dagster as dg
+
+from walmart_accounting.defs.ledgers.posting import posting_asset
+from walmart_accounting.defs.orders.assets import sales_orders_asset, shipments_asset
+from walmart_accounting.defs.walmart.assets import WalmartAssets
+from walmart_accounting.defs.walmart.partitions import WalmartPartitions
+
+
+def order_loop_definitions(walmart: WalmartAssets, partitions: WalmartPartitions,
+                           now: Callable[[], datetime]) -> dg.Definitions:
+    """Sales orders downstream of walmart_orders (so `walmart_orders_job` posts them) and `walmart_shipments_job`."""
+    orders = sales_orders_asset(walmart, partitions)
+    posted = posting_asset("exact", "sales_orders", orders,
+                           "Posts the hour's sales orders to Exact, exactly once, in the warehouse each ships from.")
+    shipments = shipments_asset(now)
+    job = dg.define_asset_job("walmart_shipments_job", selection=[shipments],
+                              description="Confirm to Walmart what Exact's warehouse delivered, with tracking.")
+    schedule = dg.ScheduleDefinition(name="walmart_shipments_every_15_minutes", job=job, cron_schedule="*/15 * * * *",
+                                     execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.STOPPED,
+                                     description="Every 15 minutes: new goods deliveries in Exact go to Walmart.")
+    return dg.Definitions(assets=[orders, posted, shipments], jobs=[job], schedules=[schedule])
