@@ -10,9 +10,9 @@ HOURS = ("2026-11-20-09:00", "2026-11-20-10:00")
 
 
 def _walmart_holds_everything(data, sandbox):
-    # Both of the seller's own nodes stock Exact's warehouse 1 (WFS is read in its own test).
-    data["stock"] = {"ledger": "exact", "read_wfs": False, "item_code_is_sku": True,
-                     "warehouses": {node: "1" for node in sandbox.app.state.walmart.seller_nodes()},
+    # Both of the seller's own nodes stock Exact's warehouse 1; Walmart's fulfilment centres are warehouse 2.
+    data["stock"] = {"ledger": "exact", "read_wfs": True, "item_code_is_sku": True,
+                     "warehouses": {**{node: "1" for node in sandbox.app.state.walmart.seller_nodes()}, "WFS": "2"},
                      "groups": {"all": {"skus": ["*"], "source": "walmart"}}}
 
 
@@ -33,35 +33,40 @@ def _counted(result) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
-def _exact_stock() -> dict[str, int]:
+def _exact_stock(warehouse: str = "1") -> dict[str, int]:
     client = exact_client_from_env(Store.open())
     return {row["ItemCode"]: int(row["CurrentStock"])
             for row in client.query("inventory/ItemWarehouses", select=["ItemCode", "WarehouseCode", "CurrentStock"])
-            if row["WarehouseCode"] == "1"}
+            if row["WarehouseCode"] == warehouse}
 
 
 def test_a_snapshot_counts_exact_to_walmart_once_and_no_change_posts_nothing(pipeline, sandbox):
     walmart = sandbox.app.state.walmart
     nodes = walmart.seller_nodes()
+    sandbox.app.state.exact.add_warehouse("2", "Walmart Fulfillment Services")
     first = _run(pipeline, HOURS[0])
-    snapshot = first.output_for_node("walmart_inventory")
-    assert set(snapshot["ship_node_type"]) == {SELLER_FULFILLED} and set(snapshot["ship_node"]) == set(nodes)
+    taken = first.output_for_node("walmart_inventory")
+    assert set(taken["ship_node"]) == {*nodes, "WFS"}
+    assert set(taken.loc[taken["ship_node"] == "WFS", "ship_node_type"]) == {"WFSFulfilled"}
+    snapshot = taken[taken["ship_node_type"] == SELLER_FULFILLED]
     held = snapshot.groupby("sku")["on_hand_quantity"].sum()
     figures = _counted(first)
-    assert figures["stock_counts"] == 1 and figures["unmapped"] == 0 and figures["skus_compared"] == len(held)
+    assert figures["stock_counts"] == 2 and figures["unmapped"] == 0  # warehouse 1 and warehouse 2
     stock = _exact_stock()
     assert {sku: stock.get(sku, 0) for sku in held.index} == held.astype(int).to_dict()
+    wfs = taken[taken["ship_node"] == "WFS"].set_index("sku")["on_hand_quantity"]
+    assert {sku: _exact_stock("2").get(sku, 0) for sku in wfs.index} == wfs.astype(int).to_dict()
     checks = {e.check_name: e.passed for e in first.get_asset_check_evaluations()}
     assert checks["stock_agrees"] and checks["all_documents_posted"]
     counts = list(exact_client_from_env(Store.open()).query("inventory/StockCounts", select=["Description", "Status"]))
-    assert [(c["Description"], c["Status"]) for c in counts] == [(figures_key := counts[0]["Description"], 21)]
-    assert figures_key.startswith("WM-STK-") and figures_key.endswith("-1")
+    assert sorted(c["Description"][-2:] for c in counts) == ["-1", "-2"] and {c["Status"] for c in counts} == {21}
+    assert all(c["Description"].startswith("WM-STK-") for c in counts)
 
     # The next hour, nothing moved at Walmart: no count. The first hour again: already counted, nothing posted.
     assert _counted(_run(pipeline, HOURS[1]))["stock_counts"] == 0
     again = _counted(_run(pipeline, HOURS[0]))
     assert again["stock_counts"] == 0
-    assert len(list(exact_client_from_env(Store.open()).query("inventory/StockCounts", select=["Description"]))) == 1
+    assert len(list(exact_client_from_env(Store.open()).query("inventory/StockCounts", select=["Description"]))) == 2
 
     # A sale at Walmart's node: the next snapshot counts just that SKU down.
     sku = next(s for s in held.index if walmart.inventory(s).get(nodes[0], 0) > 0)
