@@ -48,12 +48,15 @@ class _PartitionedParquet(dg.UPathIOManager):
             self._empty_frames[data] = frame.copy()
         return frame
 
-    def stored_frames(self, asset_key: dg.AssetKey) -> list[pd.DataFrame]:
-        """Every stored partition of an asset: a report across partitions of another kind (a settlement's orders)."""
+    def stored_frames(self, asset_key: dg.AssetKey, first: str | None = None, before: str | None = None) -> list[pd.DataFrame]:
+        """The stored partitions of an asset whose keys sort in [first, before): a report across partitions of another
+        kind (a settlement's orders). Time partition keys ("2026-11-20", "2026-11-20-09:00") sort by time."""
         folder = self.base.joinpath(*asset_key.path)
         if not folder.exists():
             return []
-        return [self.load_from_path(None, path) for path in sorted(folder.glob(f"*{self.extension}"))]
+        paths = [p for p in sorted(folder.glob(f"*{self.extension}"))
+                 if (first is None or p.stem >= first) and (before is None or p.stem < before)]
+        return [self.load_from_path(None, path) for path in paths]
 
     def _encode(self, frame: pd.DataFrame) -> bytes:
         shape = ((tuple(frame.columns), tuple(frame.dtypes), frame.columns.name)

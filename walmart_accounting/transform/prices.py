@@ -5,30 +5,20 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
-import json
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
 from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.money import format_cents
+from walmart_accounting.transform.feeds import Feed, pack_feeds
+from walmart_accounting.transform.feeds import feed_failures as feed_failures  # re-exported: shared by every feed
 
+PriceFeed = Feed  # a bulk price feed: feed type "price", PriceHeader 1.7
+PRICE_FEED_TYPE = "price"
 PRICE_FEED_VERSION = "1.7"
 MAX_FEED_BYTES = 10 * 1024 * 1024  # Walmart: a price feed file under 10 MB
 CHANGE_COLUMNS = ["sku", "walmart_cents", "price_cents"]
-
-
-@dataclass(frozen=True)
-class PriceFeed:
-    """One bulk price feed: its SKUs in order and the file Walmart takes (JSON, PriceHeader 1.7)."""
-
-    skus: list[str]
-    payload: dict
-
-    @property
-    def size(self) -> int:
-        return len(json.dumps(self.payload, default=str).encode("utf-8"))
 
 
 def _cents(text: str) -> int:
@@ -74,37 +64,10 @@ def price_changes(wanted: pd.DataFrame, walmart: pd.DataFrame, config: MappingCo
 def price_feeds(changes: pd.DataFrame, currency: str, items_per_feed: int,
                 max_bytes: int = MAX_FEED_BYTES) -> list[PriceFeed]:
     """The changes in as few feeds as Walmart's limits allow: up to `items_per_feed` items and `max_bytes` each."""
-    feeds: list[PriceFeed] = []
-    items: list[dict] = []
-    skus: list[str] = []
-    size = 0
-    overhead = len(json.dumps({"PriceHeader": {"version": PRICE_FEED_VERSION}, "Price": []}))
-    for sku, cents in changes[["sku", "price_cents"]].itertuples(index=False):
-        item = {"sku": sku, "pricing": [{"currentPriceType": "BASE",
-                                         "currentPrice": {"currency": currency, "amount": Decimal(int(cents)).scaleb(-2)}}]}
-        item_size = len(json.dumps(item, default=str)) + 2
-        if items and (len(items) >= items_per_feed or overhead + size + item_size > max_bytes):
-            feeds.append(PriceFeed(skus, {"PriceHeader": {"version": PRICE_FEED_VERSION}, "Price": items}))
-            items, skus, size = [], [], 0
-        items.append(item)
-        skus.append(sku)
-        size += item_size
-    if items:
-        feeds.append(PriceFeed(skus, {"PriceHeader": {"version": PRICE_FEED_VERSION}, "Price": items}))
-    return feeds
-
-
-def feed_failures(item_results: list[dict]) -> list[tuple[str, str]]:
-    """(sku, Walmart's message) for each item of a processed feed that did not succeed."""
-    failed = []
-    for item in item_results:
-        if item.get("ingestionStatus") == "SUCCESS":
-            continue
-        errors = ((item.get("ingestionErrors") or {}).get("ingestionError")) or []
-        message = "; ".join(f"{e.get('code', '')}: {e.get('description', '')}".strip(": ") for e in errors)
-        failed.append((str(item.get("sku") or f"index {item.get('index')}"),
-                       message or f"ingestionStatus {item.get('ingestionStatus')}"))
-    return failed
+    items = ((sku, {"sku": sku, "pricing": [{"currentPriceType": "BASE", "currentPrice": {
+        "currency": currency, "amount": Decimal(int(cents)).scaleb(-2)}}]})
+             for sku, cents in changes[["sku", "price_cents"]].itertuples(index=False))
+    return pack_feeds(PRICE_FEED_TYPE, ("PriceHeader", PRICE_FEED_VERSION), "Price", items, items_per_feed, max_bytes)
 
 
 def describe_change(sku: str, walmart_cents: int, price_cents: int, currency: str) -> str:

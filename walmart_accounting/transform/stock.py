@@ -159,7 +159,8 @@ INVENTORY_FEED_VERSION = "1.5"
 # FACTS §5/§6 give no item cap for inventory feeds; 10,000 is Walmart's per-feed cap for bulk price feeds (§5).
 # Size: "Inventory bulk 10/hour 5 MB" is Walmart's Canada throttling page [official, other market]; a
 # community summary of the US page says 10 MB [3rd-party], so the smaller one is kept. (Walmart's own
-# sandbox caps an inventory feed at 2 KB: against it, feeds are small and many.)
+# sandbox caps an inventory feed at 2 KB: against it, feeds are small and many.) Walmart takes about 10
+# inventory feeds an hour (FACTS §6, [3rd-party] for the US): an hourly run of up to 10,000 changed SKUs is one.
 INVENTORY_ITEMS_PER_FEED = 10_000
 MAX_INVENTORY_FEED_BYTES = 5 * 1024 * 1024
 

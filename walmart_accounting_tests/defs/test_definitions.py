@@ -19,9 +19,11 @@ START = date(2026, 7, 1)
 
 @pytest.fixture
 def defs(monkeypatch, tmp_path):
-    """The packaged mapping with stock synced to Exact, so the stock domain's definitions load too."""
+    """The packaged mapping with stock synced both ways with Exact, so the stock domain's definitions load too."""
     data = load_default_config().model_dump(mode="json")
-    data["stock"] = {"warehouses": {"701246853001": "1"}, "groups": {"all": {"skus": ["*"], "source": "walmart"}}}
+    data["stock"] = {"warehouses": {"701246853001": "1", "701246853002": "2"},
+                     "groups": {"counted": {"skus": ["WM-SKU-00*"], "source": "walmart"},
+                                "pushed": {"skus": ["WM-SKU-01*"], "source": "ledger"}}}
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(data))
     monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(tmp_path / "mapping.yaml"))
     monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", START.isoformat())
@@ -86,8 +88,13 @@ def test_each_ledger_gets_its_assets_and_jobs_from_one_factory(defs):
     posted = defs.resolve_assets_def("xero_posted_invoices")
     assert posted.partitions_def == defs.resolve_assets_def("xero_sales_invoices").partitions_def
     assert {"xero", "store", "mapping"} <= posted.required_resource_keys
-    assert {"exact_stock_counts", "exact_posted_stock_counts", "walmart_inventory"} <= keys
+    assert {"exact_stock_counts", "exact_posted_stock_counts", "walmart_inventory", "walmart_inventory_pushes"} <= keys
     assert "walmart_stock_job" in jobs
+    stock_job = defs.resolve_job_def("walmart_stock_job").asset_layer.selected_asset_keys
+    assert {"walmart_inventory_pushes", "exact_stock_counts"} <= {k.to_user_string() for k in stock_job}
+    pushes = defs.resolve_assets_def("walmart_inventory_pushes")
+    assert {"walmart", "store", "mapping", "exact"} <= pushes.required_resource_keys
+    assert pushes.partitions_def == defs.resolve_assets_def("walmart_inventory").partitions_def
 
 
 def test_account_mapping_materializes_with_passing_check(defs):

@@ -113,3 +113,15 @@ def test_a_range_runs_dead_letters_are_labelled_as_the_runs_not_each_partitions(
     metadata = [set(r.asset_materialization.metadata) for r in records]
     assert sum("dead_lettered_in_run" in m for m in metadata) == 2  # the range run's two partitions
     assert sum("dead_lettered" in m for m in metadata) == 1  # the single-partition run: its own figure
+
+
+def test_stored_frames_reads_only_the_partitions_of_a_window(tmp_path):
+    io_manager = FrameIOManager(base_dir=str(tmp_path / "frames")).create_io_manager(None)
+    folder = tmp_path / "frames" / "invoices"
+    folder.mkdir(parents=True)
+    for key in ("2026-08-21-23:00", "2026-08-22-00:00", "2026-11-15-23:00", "2026-11-16-00:00"):
+        pd.DataFrame({"partition": [key]}).to_parquet(folder / f"{key}.parquet")
+    window = io_manager.stored_frames(dg.AssetKey("invoices"), "2026-08-22", "2026-11-16")
+    assert [f["partition"].iloc[0] for f in window] == ["2026-08-22-00:00", "2026-11-15-23:00"]
+    assert len(io_manager.stored_frames(dg.AssetKey("invoices"))) == 4
+    assert io_manager.stored_frames(dg.AssetKey("nothing_stored")) == []

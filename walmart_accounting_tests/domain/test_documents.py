@@ -16,9 +16,9 @@ def test_members_are_their_string_values(vocabulary):
         assert member.value == member.name.lower()
 
 
-def test_the_kinds_are_the_six_documents_the_integration_books():
+def test_the_kinds_are_the_documents_the_integration_books_and_the_order_loop_sends():
     assert [k.value for k in DocumentKind] == ["sales_invoice", "credit_note", "payment", "fee_bill", "transfer",
-                                               "stock_adjustment"]
+                                               "stock_adjustment", "sales_order", "shipment"]
     with pytest.raises(ValueError):
         DocumentKind("refund_payment")  # a refund payment is a negative `payment` with a `refund` line
 

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from walmart_accounting.domain.config import ConfigError, load_default_config, parse_config
-from walmart_accounting.transform.stock import LEDGER_STOCK_COLUMNS, compare_stock, stock_counts, stock_source
+from walmart_accounting.transform.stock import (
+    LEDGER_STOCK_COLUMNS,
+    compare_stock,
+    inventory_feeds,
+    inventory_pushes,
+    stock_counts,
+    stock_source,
+)
 from walmart_accounting.transform.walmart import inventory_frame
 
 TAKEN = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
@@ -98,4 +105,95 @@ def test_a_mapping_that_would_sync_both_ways_or_nowhere_is_refused(stock, messag
     data = load_default_config().model_dump(mode="json")
     data["stock"] = stock
     with pytest.raises(ConfigError, match=message):
+        parse_config(data)
+
+
+# -- the ledger's quantity to Walmart ------------------------------------------------------------------------
+
+def test_the_ledger_quantity_of_source_ledger_skus_goes_to_the_one_node_of_its_warehouse():
+    config = stock_config(warehouses={"100009": "1", "100011": "3"},
+                          items={"MUG-1": "I-MUG-1", "TEE-1": "I-TEE-1", "TEE-2": "I-TEE-2", "TEE-3": "I-TEE-3"})
+    taken = snapshot([("MUG-1", "100009", 5, 0), ("TEE-1", "100009", 9, 1), ("TEE-2", "100009", 4, 0),
+                      ("TEE-3", "100009", 2, 0)])
+    stock = ledger(("I-MUG-1", "1", 7), ("I-TEE-1", "1", 4), ("I-TEE-1", "3", 6), ("I-TEE-2", "1", 4),
+                   ("I-TEE-3", "1", -3))
+    pushes, unmapped = inventory_pushes(compare_stock(taken, stock, config), config)
+    # MUG-1 is Walmart's to hold (counted, never pushed); TEE-2 agrees; TEE-1 also has 6 in warehouse 3, whose one
+    # node Walmart lists no stock of: 0 there; a negative ledger stock is none to sell.
+    assert pushes[["sku", "ship_node", "walmart_on_hand", "quantity"]].values.tolist() == [
+        ["TEE-1", "100009", 10, 4], ["TEE-1", "100011", 0, 6], ["TEE-3", "100009", 2, 0]]
+    assert unmapped.empty
+
+
+def test_a_warehouse_of_several_nodes_wfs_and_an_item_the_ledger_lacks_are_reported_never_pushed():
+    config = stock_config(warehouses={"100009": "1", "100010": "1", "100011": "3", "WFS": "2"},
+                          items={"TEE-1": "I-TEE-1", "TEE-2": "I-TEE-2", "TEE-3": "I-TEE-3", "TEE-9": "I-TEE-9"})
+    taken = snapshot([("TEE-1", "100009", 9, 0), ("TEE-1", "100010", 1, 0), ("TEE-3", "100011", 5, 0),
+                      ("TEE-9", "100011", 5, 0), ("TEE-4", "100011", 1, 0)], wfs=[("TEE-2", 3, 3)])
+    stock = ledger(("I-TEE-1", "1", 4), ("I-TEE-2", "2", 8), ("I-TEE-3", "3", 2))
+    pushes, unmapped = inventory_pushes(compare_stock(taken, stock, config), config)
+    assert pushes[["sku", "ship_node", "quantity"]].values.tolist() == [["TEE-3", "100011", 2]]
+    reasons = {(r.sku, r.ship_node): r.reason for r in unmapped.itertuples()}
+    assert set(reasons) == {("TEE-1", "100009"), ("TEE-1", "100010"), ("TEE-2", "WFS"), ("TEE-9", "100011"),
+                            ("TEE-4", "100011")}
+    assert "ship nodes 100009, 100010" in reasons[("TEE-1", "100009")] and "not guessed" in reasons[("TEE-1", "100010")]
+    assert "WFS stock is Walmart's" in reasons[("TEE-2", "WFS")]
+    assert "no stock of item I-TEE-9" in reasons[("TEE-9", "100011")]  # unknown to the ledger is not 0
+    assert "no item_code" in reasons[("TEE-4", "100011")]  # what the comparison could not map, for these SKUs
+
+
+def test_each_sku_moves_one_way_only_counted_or_pushed():
+    config = stock_config(warehouses={"100009": "1"})
+    taken = snapshot([("MUG-1", "100009", 5, 0), ("TEE-1", "100009", 9, 0)])
+    comparison = compare_stock(taken, ledger(("I-MUG-1", "1", 7), ("I-TEE-1", "1", 4)), config)
+    counted = stock_counts(comparison, TAKEN, config).documents
+    pushes, _ = inventory_pushes(comparison, config)
+    assert counted["sku"].tolist() == ["MUG-1"] and pushes["sku"].tolist() == ["TEE-1"]
+
+
+def _pushes(n: int, nodes=("100009",)) -> pd.DataFrame:
+    return pd.DataFrame([(f"SKU-{i:05d}", node, i % 7) for i in range(n) for node in nodes],
+                        columns=["sku", "ship_node", "quantity"])
+
+
+def test_an_inventory_feed_is_one_item_per_sku_with_all_its_nodes():
+    [feed] = inventory_feeds(_pushes(2, nodes=("100009", "100010")))
+    assert feed.feed_type == "MP_INVENTORY" and feed.skus == ["SKU-00000", "SKU-00001"]
+    assert feed.payload == {"inventoryHeader": {"version": "1.5"}, "inventory": [
+        {"sku": "SKU-00000", "shipNodes": [{"shipNode": "100009", "quantity": {"unit": "EACH", "amount": 0}},
+                                           {"shipNode": "100010", "quantity": {"unit": "EACH", "amount": 0}}]},
+        {"sku": "SKU-00001", "shipNodes": [{"shipNode": "100009", "quantity": {"unit": "EACH", "amount": 1}},
+                                           {"shipNode": "100010", "quantity": {"unit": "EACH", "amount": 1}}]}]}
+    assert inventory_feeds(_pushes(0)) == []
+
+
+def test_inventory_feeds_keep_to_walmarts_item_and_size_caps():
+    assert [len(f.skus) for f in inventory_feeds(_pushes(25_000))] == [10_000, 10_000, 5_000]
+    small = inventory_feeds(_pushes(300), max_bytes=5_000)
+    assert len(small) > 1 and all(f.size <= 5_000 for f in small)
+    assert sum((f.skus for f in small), []) == _pushes(300)["sku"].tolist()  # every SKU once, in order
+
+
+@pytest.mark.parametrize(("warehouses", "ok"), [
+    ({"10000000001": "xero"}, True),
+    ({}, False),
+    ({"10000000001": "xero", "10000000002": "xero"}, False),
+    ({"10000000001": "xero", "WFS": "wfs"}, False),
+])
+def test_xero_as_the_source_needs_exactly_one_seller_node(warehouses, ok):
+    data = load_default_config().model_dump(mode="json")
+    data["stock"] = {"ledger": "xero", "warehouses": warehouses, "groups": {"a": {"skus": ["*"], "source": "ledger"}}}
+    if ok:
+        config = parse_config(data)
+        assert config.stock.ledger_warehouses() == ["xero"]
+    else:
+        with pytest.raises(ConfigError, match="stock.warehouses"):
+            parse_config(data)
+
+
+def test_stock_groups_need_their_ledger_enabled():
+    data = load_default_config().model_dump(mode="json")
+    data["ledgers"]["exact"]["enabled"] = False
+    data["stock"] = {"warehouses": {"1": "1"}, "groups": {"a": {"skus": ["*"], "source": "ledger"}}}
+    with pytest.raises(ConfigError, match="stock.ledger: .* exact, which is not configured and enabled"):
         parse_config(data)

@@ -7,15 +7,11 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.defs.dead_letters import keep_rejects
+from walmart_accounting.defs.feeds import FEEDS_SUCCEEDED, feed_results_table, feeds_check, push_feeds
 from walmart_accounting.defs.pools import WALMART_POOL
 from walmart_accounting.defs.reports import column_schema_of
 from walmart_accounting.domain.config import MappingConfig
-from walmart_accounting.transform.prices import (
-    feed_failures,
-    price_changes,
-    price_feeds,
-    read_price_file,
-)
+from walmart_accounting.transform.prices import price_changes, price_feeds, read_price_file
 from walmart_accounting.transform.validation import REJECT_COLUMNS
 
 PRICES_SOURCE = "walmart_prices"
@@ -34,21 +30,6 @@ def wanted_prices(config: MappingConfig, exact_items=None) -> tuple[pd.DataFrame
     return pd.DataFrame([r for r in rows if r[1]], columns=["sku", "price_cents"]), refused
 
 
-def push_feeds(client, feeds, poll_s: float) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Submit each feed, poll it to its end, read every item's result: (one row per feed, failed SKUs and why)."""
-    outcomes, failures = [], []
-    for feed in feeds:
-        feed_id = client.submit_feed("price", feed.payload)
-        status = client.wait_for_feed(feed_id, poll_s=poll_s)
-        if status.status == "ERROR":  # the whole file was refused: every SKU in it failed
-            failed = [(sku, f"feed {feed_id} refused as a whole") for sku in feed.skus]
-        else:
-            failed = feed_failures(list(client.iter_feed_items(feed_id)))
-        failures += failed
-        outcomes.append({"feed_id": feed_id, "status": status.status, "items": len(feed.skus), "failed": len(failed)})
-    return outcomes, failures
-
-
 @dg.asset(
     name=PRICES_SOURCE, group_name="prices", kinds={"pandas", "walmart"}, owners=["team:finance"],
     tags={"domain": "prices"}, pool=WALMART_POOL,
@@ -57,9 +38,12 @@ def push_feeds(client, feeds, poll_s: float) -> tuple[list[dict], list[tuple[str
                 "Walmart's, sent in as few bulk price feeds as Walmart's limits allow (never single-item "
                 "updates); each feed is polled to its end and every SKU it refused is dead-lettered with "
                 "Walmart's message.",
+    check_specs=[dg.AssetCheckSpec(FEEDS_SUCCEEDED, asset=PRICES_SOURCE,
+                                   description="Every price feed of the run was processed and took every SKU; the "
+                                               "SKUs Walmart refused are named with its message.")],
     required_resource_keys={"walmart", "store", "mapping", "exact"},
 )
-def walmart_prices(context: dg.AssetExecutionContext) -> dg.Output:
+def walmart_prices(context: dg.AssetExecutionContext):
     config = context.resources.mapping.load()
     store = context.resources.store.get()
     client = context.resources.walmart.client()
@@ -78,7 +62,9 @@ def walmart_prices(context: dg.AssetExecutionContext) -> dg.Output:
                            columns=REJECT_COLUMNS)
     bad = {sku for sku, _ in failed}
     meta = keep_rejects(context, store, PRICES_SOURCE, rejects, set(changes["sku"]) - bad)
-    return dg.Output(changes.astype({"walmart_cents": "int64", "price_cents": "int64"}), metadata={
+    yield dg.Output(changes.astype({"walmart_cents": "int64", "price_cents": "int64"}), metadata={
         "changes": len(changes), "feeds": len(feeds), "failed_skus": len(bad),
-        "feed_results": dg.MetadataValue.md(pd.DataFrame(outcomes).to_markdown(index=False) if outcomes else "none"),
+        "feed_results": dg.MetadataValue.md(feed_results_table(outcomes)),
         "walmart_api_calls": client.calls, **meta})
+    yield feeds_check(FEEDS_SUCCEEDED, outcomes, failed)
+

@@ -6,13 +6,26 @@ import dagster as dg
 import pandas as pd
 
 from walmart_accounting.defs.reports import REPORTS_GROUP, column_schema_of
-from walmart_accounting.defs.walmart.assets import WalmartAssets
+from walmart_accounting.defs.walmart.assets import RETURN_LOOKBACK, WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.domain.money import format_cents
 from walmart_accounting.reports import DAILY_SALES_COLUMNS, daily_sales, settlement_report
 from walmart_accounting.store.models import DeadLetterStatus
 
 REPORT_OWNERS = ["team:finance"]
+ORDER_LOOKBACK = RETURN_LOOKBACK
+
+
+def _paid_window(rows: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The partitions [first, before) that can hold what a settlement pays, not the whole history.
+
+    Its orders and returns were placed in the 90 days before its period: Walmart cancels an order not shipped
+    within days of its ship date, and the returns asset looks back as far.
+    """
+    if rows.empty:
+        return None, None
+    first = rows["period_start"].min() - ORDER_LOOKBACK
+    return first.strftime("%Y-%m-%d"), (rows["period_end"].max() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 def settlement_report_asset(ledger: str, walmart: WalmartAssets, partitions: WalmartPartitions,
@@ -39,7 +52,8 @@ def settlement_report_asset(ledger: str, walmart: WalmartAssets, partitions: Wal
     )
     def report(context: dg.AssetExecutionContext, rows: pd.DataFrame, documents: pd.DataFrame):
         report_date = context.partition_key
-        frames = [documents, *(f for key in order_keys for f in context.resources.io_manager.stored_frames(key))]
+        frames = [documents, *(f for key in order_keys
+                               for f in context.resources.io_manager.stored_frames(key, *_paid_window(rows)))]
         frames = [f for f in frames if len(f)]
         every = pd.concat(frames, ignore_index=True) if frames else documents
         letters = [(d.record_key, d.reason) for d in context.resources.store.get().dead_letters(status=None)
@@ -77,7 +91,8 @@ def daily_sales_asset(walmart: WalmartAssets, partitions: WalmartPartitions) -> 
     )
     def daily_sales_report(context: dg.AssetExecutionContext, rows: pd.DataFrame, refunds: pd.DataFrame):
         paid = set(rows["purchase_order_id"].dropna().astype(str))
-        stored = [f[f["purchase_order_id"].isin(paid)] for f in context.resources.io_manager.stored_frames(walmart.orders.key)]
+        stored = [f[f["purchase_order_id"].isin(paid)]
+                  for f in context.resources.io_manager.stored_frames(walmart.orders.key, *_paid_window(rows))]
         stored = [f for f in stored if len(f)]
         orders = pd.concat(stored, ignore_index=True) if stored else pd.DataFrame(columns=["purchase_order_id"])
         frame = daily_sales(orders, refunds, rows, config=context.resources.mapping.load())

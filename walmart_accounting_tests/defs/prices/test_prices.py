@@ -2,7 +2,7 @@
 
 import pytest
 
-from walmart_accounting.defs.prices.assets import push_feeds
+from walmart_accounting.defs.feeds import push_feeds
 from walmart_accounting.store.store import Store
 from walmart_accounting.transform.prices import price_feeds
 
@@ -30,6 +30,7 @@ def test_changed_prices_go_in_one_feed_and_reach_walmart(pipeline, sandbox):
     [event] = result.get_asset_materialization_events()
     figures = {k: v.value for k, v in event.materialization.metadata.items()}
     assert (figures["changes"], figures["feeds"], figures["failed_skus"]) == (3, 1, 0)
+    assert [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()] == [("feeds_succeeded", True)]
     assert [f.feed_type for f in walmart.feeds.values()] == ["price"]
     assert {sku: str(walmart.prices[sku]) for sku in skus} == {sku: "123.45" for sku in skus}
     letters = Store.open().dead_letters()
