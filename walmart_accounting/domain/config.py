@@ -335,6 +335,16 @@ class OrderLoop(_Strict):
     carriers: dict[NonEmpty, Carrier] = Field(default_factory=lambda: {
         "UPS": Carrier(carrier="UPS"), "FEDEX": Carrier(carrier="FedEx"), "USPS": Carrier(carrier="USPS")})
     lookback_days: int = Field(default=14, ge=1, le=90)  # how far back deliveries are read (sent ones are skipped)
+    # Where shipments come from: Exact's goods deliveries of the loop's sales orders, or CSV files a warehouse
+    # (or 3PL) drops in `shipments_folder` (any ledger; no sales orders are made then).
+    shipments_from: Literal["exact", "file"] = "exact"
+    shipments_folder: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _folder_named(self) -> "OrderLoop":
+        if self.enabled and self.shipments_from == "file" and not self.shipments_folder:
+            raise ValueError("order_loop.shipments_folder: shipments_from file needs the folder of shipment CSVs")
+        return self
 
 
 class MappingConfig(_Strict):
@@ -413,8 +423,9 @@ class MappingConfig(_Strict):
         if self.stock.groups and self.stock.ledger not in enabled:
             problems.append(f"stock.ledger: the stock groups sync with ledger {self.stock.ledger}, which is not "
                             "configured and enabled under ledgers")
-        if self.order_loop.enabled and "exact" not in enabled:
-            problems.append("order_loop.enabled: the order loop runs through Exact; enable ledgers.exact")
+        if self.order_loop.enabled and self.order_loop.shipments_from == "exact" and "exact" not in enabled:
+            problems.append("order_loop.shipments_from: exact makes Exact sales orders and reads its deliveries; "
+                            "enable ledgers.exact, or take shipments from a file")
         if problems:
             raise ValueError("; ".join(problems))
         return self

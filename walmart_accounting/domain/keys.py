@@ -57,9 +57,9 @@ def sales_order_key(purchase_order_id: str) -> str:
     return _checked(f"WM-SO-{_part(purchase_order_id, 'purchase order id')}")
 
 
-def shipment_key(purchase_order_id: str, delivery_number: str) -> str:
-    """One goods delivery of a purchase order, confirmed to Walmart as its lines' shipment."""
-    return _checked(f"WM-SHP-{_part(purchase_order_id, 'purchase order id')}-{_part(delivery_number, 'delivery number')}")
+def shipment_key(purchase_order_id: str, shipment: str) -> str:
+    """One shipment of a purchase order (a goods delivery's number, or a parcel's tracking number), confirmed to Walmart."""
+    return _checked(f"WM-SHP-{_part(purchase_order_id, 'purchase order id')}-{sku_token(shipment)}")
 
 
 def return_credit_note_key(return_order_id: str) -> str:

@@ -7,6 +7,8 @@ carries the tracking number it was shipped with.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any, Sequence
 
@@ -14,7 +16,7 @@ from walmart_accounting.connectors.errors import NotFoundError, ValidationError
 from walmart_accounting.connectors.walmart import WalmartClient
 from walmart_accounting.domain.config import MappingConfig
 from walmart_accounting.domain.documents import DocumentKind
-from walmart_accounting.domain.keys import sales_order_key, shipment_key
+from walmart_accounting.domain.keys import DocumentKeyError, sales_order_key, shipment_key
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
 
@@ -80,20 +82,72 @@ def shipment_documents(deliveries: list[dict], orders: dict[str, dict], config: 
             if problems:
                 refused.append((key, "; ".join(problems), record))
                 continue
-            placed = datetime.fromtimestamp(int(order.get("orderDate") or 0) / 1000, UTC)
             delivered = _as_utc(delivery.get("delivery_date"))
-            ship_time = min(now, max(delivered or now, placed))  # never before the order, never in the future
-            header = {"ledger": "walmart", "document_key": key, "document_kind": DocumentKind.SHIPMENT.value,
-                      "document_date": ship_time.date().isoformat(), "source_ids": f"{po} delivery {delivery['delivery_number']}",
-                      "purchase_order_id": po}
-            body = [{"line_number": numbers[line["order_line"] - 1], "quantity": line["quantity"],
-                     "tracking_number": line["tracking_number"], "carrier": carrier.carrier,
-                     "other_carrier": carrier.other_carrier, "method_code": carrier.method_code,
-                     "tracking_url": (carrier.tracking_url or "").replace("{tracking}", line["tracking_number"]) or None,
-                     "ship_time": ship_time.isoformat(), "amount_cents": 0, "tax_cents": 0}
-                    for line in sorted(lines, key=lambda ln: ln["order_line"])]
-            documents.append(LedgerDocument(key=key, kind=DocumentKind.SHIPMENT, ledger="walmart", header=header,
-                                            lines=tuple(body)))
+            documents.append(_shipment(key, po, order, carrier, delivered, now, f"delivery {delivery['delivery_number']}", [
+                (numbers[line["order_line"] - 1], line["quantity"], line["tracking_number"])
+                for line in sorted(lines, key=lambda ln: ln["order_line"])]))
+    return documents, refused
+
+
+def _shipment(key: str, po: str, order: dict, carrier, shipped: datetime | None, now: datetime, source: str,
+              lines: list[tuple[str, int, str]]) -> LedgerDocument:
+    """The shipment document of (Walmart line number, quantity, tracking number) lines of one order."""
+    placed = datetime.fromtimestamp(int(order.get("orderDate") or 0) / 1000, UTC)
+    ship_time = min(now, max(shipped or now, placed))  # never before the order, never in the future
+    header = {"ledger": "walmart", "document_key": key, "document_kind": DocumentKind.SHIPMENT.value,
+              "document_date": ship_time.date().isoformat(), "source_ids": f"{po} {source}", "purchase_order_id": po}
+    body = [{"line_number": number, "quantity": int(quantity), "tracking_number": tracking, "carrier": carrier.carrier,
+             "other_carrier": carrier.other_carrier, "method_code": carrier.method_code,
+             "tracking_url": (carrier.tracking_url or "").replace("{tracking}", tracking) or None,
+             "ship_time": ship_time.isoformat(), "amount_cents": 0, "tax_cents": 0} for number, quantity, tracking in lines]
+    return LedgerDocument(key=key, kind=DocumentKind.SHIPMENT, ledger="walmart", header=header, lines=tuple(body))
+
+
+SHIPMENT_FILE_COLUMNS = ("purchase_order_id", "line_number", "quantity", "carrier", "tracking_number")
+
+
+def file_shipment_documents(content: str, source: str, orders: dict[str, dict], config: MappingConfig,
+                            now: datetime) -> tuple[list[LedgerDocument], list[tuple[str, str, dict]]]:
+    """A warehouse's shipment CSV (purchase_order_id, line_number, quantity, carrier, tracking_number[, ship_date]):
+    one shipment per order and tracking number; a row that cannot be sent is refused with its reason."""
+    reader = csv.DictReader(io.StringIO(content))
+    missing = [c for c in SHIPMENT_FILE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [(f"{source}", f"{source}: the shipment file lacks the columns {', '.join(missing)}", {})]
+    parcels: dict[tuple[str, str], list[dict]] = {}
+    refused = []
+    for number, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        where = f"{source} line {number}"
+        try:
+            quantity = int(row["quantity"])
+            key = shipment_key(row["purchase_order_id"], row["tracking_number"])
+        except (ValueError, DocumentKeyError) as exc:
+            refused.append((where, f"{where}: {exc}", row))
+            continue
+        if quantity < 1:
+            refused.append((key, f"{where}: quantity {quantity} is not a positive number of units", row))
+            continue
+        parcels.setdefault((row["purchase_order_id"], row["tracking_number"]), []).append({**row, "_where": where})
+    documents = []
+    for (po, tracking), rows in sorted(parcels.items()):
+        key = shipment_key(po, tracking)
+        order = orders.get(po)
+        carriers = {r["carrier"] for r in rows}
+        carrier = config.order_loop.carriers.get(next(iter(carriers))) if len(carriers) == 1 else None
+        known = {str(line.get("lineNumber")) for line in _order_lines(order)} if order else set()
+        problems = [p for p, bad in (
+            (f"Walmart has no purchase order {po}", order is None),
+            (f"carrier {', '.join(sorted(carriers))} is not one of order_loop.carriers ({', '.join(config.order_loop.carriers)})",
+             carrier is None),
+            ("line " + ", ".join(sorted({r['line_number'] for r in rows} - known)) + " is not a line of the order",
+             order is not None and not {r["line_number"] for r in rows} <= known)) if bad]
+        if problems:
+            refused.append((key, f"{rows[0]['_where']}: " + "; ".join(problems), {"rows": rows}))
+            continue
+        shipped = _as_utc(rows[0]["ship_date"]) if rows[0].get("ship_date") else None
+        documents.append(_shipment(key, po, order, carrier, shipped, now, f"tracking {tracking} ({source})",
+                                   [(r["line_number"], int(r["quantity"]), tracking) for r in rows]))
     return documents, refused
 
 

@@ -24,6 +24,8 @@ def defs(monkeypatch, tmp_path):
     data["stock"] = {"warehouses": {"701246853001": "1", "701246853002": "2"},
                      "groups": {"counted": {"skus": ["WM-SKU-00*"], "source": "walmart"},
                                 "pushed": {"skus": ["WM-SKU-01*"], "source": "ledger"}}}
+    data["prices"] = {"source": "ledger"}
+    data["order_loop"] = {"enabled": True}
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(data))
     monkeypatch.setenv("WALMART_ACCOUNTING_CONFIG", str(tmp_path / "mapping.yaml"))
     monkeypatch.setenv("WALMART_ACCOUNTING_START_DATE", START.isoformat())
@@ -90,6 +92,8 @@ def test_each_ledger_gets_its_assets_and_jobs_from_one_factory(defs):
     assert {"xero", "store", "mapping"} <= posted.required_resource_keys
     assert {"exact_stock_counts", "exact_posted_stock_counts", "walmart_inventory", "walmart_inventory_pushes"} <= keys
     assert "walmart_stock_job" in jobs
+    assert {"walmart_prices", "exact_sales_orders", "exact_posted_sales_orders", "walmart_shipments"} <= keys
+    assert {"walmart_prices_job", "walmart_shipments_job"} <= jobs
     stock_job = defs.resolve_job_def("walmart_stock_job").asset_layer.selected_asset_keys
     assert {"walmart_inventory_pushes", "exact_stock_counts"} <= {k.to_user_string() for k in stock_job}
     pushes = defs.resolve_assets_def("walmart_inventory_pushes")

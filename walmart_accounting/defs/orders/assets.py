@@ -1,6 +1,9 @@
 """Order loop assets: each hour's open seller-fulfilled orders as Exact sales orders; Exact's deliveries as Walmart shipments."""
 
+import csv
+import io
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable
 
 import dagster as dg
@@ -16,7 +19,12 @@ from walmart_accounting.defs.resources import MappingResource, StoreResource
 from walmart_accounting.defs.walmart.assets import WalmartAssets
 from walmart_accounting.defs.walmart.partitions import WalmartPartitions
 from walmart_accounting.posting.engine import PostingEngine
-from walmart_accounting.posting.walmart_shipments import SALES_ORDER_PREFIX, WalmartShipments, shipment_documents
+from walmart_accounting.posting.walmart_shipments import (
+    SALES_ORDER_PREFIX,
+    WalmartShipments,
+    file_shipment_documents,
+    shipment_documents,
+)
 from walmart_accounting.transform.order_loop import sales_orders
 from walmart_accounting.transform.validation import REJECT_COLUMNS
 
@@ -73,37 +81,59 @@ def _walmart_orders(client, purchase_orders: list[str]) -> dict[str, dict]:
     return found
 
 
-def shipments_asset(now: Callable[[], datetime]) -> dg.AssetsDefinition:
-    """`walmart_shipments`: Exact's recent goods deliveries of loop orders, each confirmed to Walmart exactly once."""
+def _from_exact(context, config, client, moment: datetime) -> tuple[list, list, int]:
+    """The shipments of Exact's goods deliveries of the last lookback_days: (documents, refused, deliveries read)."""
+    exact = context.resources.exact
+    adapter = exact.adapter(exact.client(context.resources.store.get()), config)
+    since = (moment - timedelta(days=config.order_loop.lookback_days)).replace(tzinfo=None)
+    deliveries = adapter.orders.deliveries_since(since)
+    wanted = sorted({ln["your_ref"][len(SALES_ORDER_PREFIX):] for d in deliveries for ln in d["lines"]
+                     if ln["your_ref"].startswith(SALES_ORDER_PREFIX)})
+    return (*shipment_documents(deliveries, _walmart_orders(client, wanted), config, moment), len(deliveries))
+
+
+def _from_files(config, client, moment: datetime) -> tuple[list, list, int]:
+    """The shipments in the CSV files of shipments_folder (every file, every run: sent ones are skipped by key)."""
+    documents, refused = [], []
+    paths = sorted(Path(config.order_loop.shipments_folder).glob("*.csv"))
+    for path in paths:
+        content = path.read_text(encoding="utf-8-sig")
+        pos = sorted({row.get("purchase_order_id", "").strip() for row in csv.DictReader(io.StringIO(content))} - {""})
+        found, bad = file_shipment_documents(content, path.name, _walmart_orders(client, pos), config, moment)
+        documents += found
+        refused += bad
+    return documents, refused, len(paths)
+
+
+def shipments_asset(now: Callable[[], datetime], from_exact: bool) -> dg.AssetsDefinition:
+    """`walmart_shipments`: what the warehouse shipped (Exact's deliveries, or shipment files), confirmed to Walmart once."""
+    source = ("Exact's goods deliveries of the loop's sales orders (the last order_loop.lookback_days)" if from_exact
+              else "the shipment CSVs in order_loop.shipments_folder")
 
     @dg.asset(
-        name=SHIPMENTS, group_name="orders", kinds={"exact", "walmart"}, owners=["team:operations"],
-        tags={"domain": "orders"}, pool=WALMART_POOL,
-        description="Exact's goods deliveries of the loop's sales orders (the last order_loop.lookback_days), each sent "
-                    "to Walmart once as its lines' shipment with carrier and tracking (POST /v3/orders/{po}/shipping); "
-                    "Walmart's answer is recorded and a refused shipment dead-lettered with Walmart's reason.",
+        name=SHIPMENTS, group_name="orders", kinds={"exact" if from_exact else "csv", "walmart"},
+        owners=["team:operations"], tags={"domain": "orders"}, pool=WALMART_POOL,
+        description=f"{source[0].upper()}{source[1:]}, each sent to Walmart once as its lines' shipment with carrier "
+                    "and tracking (POST /v3/orders/{po}/shipping); Walmart's answer is recorded and a refused "
+                    "shipment dead-lettered with Walmart's reason.",
         check_specs=[dg.AssetCheckSpec(SHIPMENTS_CONFIRMED, asset=SHIPMENTS,
-                                       description="Every delivery read is confirmed to Walmart; one refused or whose "
+                                       description="Every shipment read is confirmed to Walmart; one refused or whose "
                                                    "outcome is not known yet is named.")],
-        required_resource_keys={"walmart", "exact", "store", "mapping"},
+        required_resource_keys={"walmart", "store", "mapping", *(["exact"] if from_exact else [])},
     )
     def walmart_shipments(context: dg.AssetExecutionContext):
         config = context.resources.mapping.load()
         store = context.resources.store.get()
-        exact = context.resources.exact
-        adapter = exact.adapter(exact.client(store), config)
         client = context.resources.walmart.client()
         moment = now()
-        deliveries = adapter.orders.deliveries_since((moment - timedelta(days=config.order_loop.lookback_days)).replace(tzinfo=None))
-        wanted = sorted({ln["your_ref"][len(SALES_ORDER_PREFIX):] for d in deliveries for ln in d["lines"]
-                         if ln["your_ref"].startswith(SALES_ORDER_PREFIX)})
-        documents, refused = shipment_documents(deliveries, _walmart_orders(client, wanted), config, moment)
+        documents, refused, read = (_from_exact(context, config, client, moment) if from_exact
+                                    else _from_files(config, client, moment))
         report = PostingEngine(store, WalmartShipments(client), asset=SHIPMENTS).post(documents)
         rejects = pd.DataFrame(refused, columns=REJECT_COLUMNS)
         meta = keep_rejects(context, store, SHIPMENTS, rejects, set(report.posted) | set(report.already_posted)
                             | set(report.found_in_ledger))
-        yield dg.MaterializeResult(metadata={**report_metadata(report, client.calls), "deliveries_read": len(deliveries),
-                                             **meta})
+        yield dg.MaterializeResult(metadata={**report_metadata(report, client.calls),
+                                             ("deliveries_read" if from_exact else "files_read"): read, **meta})
         open_ = sorted(set(report.failed) | set(report.dead_lettered) | {k for k, _, _ in refused})
         yield dg.AssetCheckResult(check_name=SHIPMENTS_CONFIRMED, passed=not open_, metadata={
             "shipments": len(documents), "not_confirmed": dg.MetadataValue.md("\n".join(f"- `{k}`" for k in open_) or "none")})

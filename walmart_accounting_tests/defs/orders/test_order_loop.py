@@ -100,3 +100,38 @@ def test_an_order_goes_to_exact_and_its_delivery_to_walmart_once(pipeline, sandb
                                       for n, q in zip(second["line_number"], second["quantity"], strict=True))
     assert {p.document_key: p.status for p in store.postings("walmart")} == {
         f"WM-SHP-{pos[0]}-1": "posted", f"WM-SHP-{pos[1]}-2": "posted"}
+
+
+class TestShipmentFiles:
+    """A warehouse or 3PL that drops shipment CSVs: any ledger, no sales orders, the same exactly-once confirmation."""
+
+    @pytest.fixture
+    def edit_mapping(self, tmp_path):
+        def edit(data, sandbox):
+            data["order_loop"] = {"enabled": True, "shipments_from": "file", "shipments_folder": str(tmp_path / "in")}
+        (tmp_path / "in").mkdir()
+        return edit
+
+    def test_a_shipment_file_is_confirmed_once_and_a_bad_row_is_dead_lettered(self, pipeline, tmp_path):
+        defs, instance, seller = pipeline
+        assert "exact_sales_orders" not in {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+        open_ = _open_orders(seller)
+        po = open_["purchase_order_id"].iloc[0]
+        lines = open_[open_["purchase_order_id"] == po]
+        rows = [f"{po},{n},{int(q)},UPS,1ZFILE0001,2026-11-16" for n, q in zip(lines["line_number"], lines["quantity"],
+                                                                                strict=True)]
+        (tmp_path / "in" / "3pl-2026-11-16.csv").write_text(
+            "purchase_order_id,line_number,quantity,carrier,tracking_number,ship_date\n" + "\n".join(rows)
+            + f"\n{po},1,1,PIGEON,TRK-PIGEON,2026-11-16\n", encoding="utf-8")
+        shipments = defs.resolve_job_def("walmart_shipments_job")
+        first = shipments.execute_in_process(instance=instance)
+        [check] = first.get_asset_check_evaluations()
+        assert not check.passed and f"WM-SHP-{po}-TRK-PIGEON" in check.metadata["not_confirmed"].value
+        expected = sorted((str(n), str(int(q)), "1ZFILE0001") for n, q in zip(lines["line_number"], lines["quantity"],
+                                                                             strict=True))
+        assert _shipped(po) == expected
+        [letter] = Store.open().dead_letters()
+        assert letter.record_key == f"WM-SHP-{po}-TRK-PIGEON" and "PIGEON is not one of order_loop.carriers" in letter.reason
+        again = shipments.execute_in_process(instance=instance)
+        [event] = again.get_asset_materialization_events()
+        assert event.materialization.metadata["already_posted"].value == 1 and _shipped(po) == expected
