@@ -66,7 +66,8 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
         # stock.ledger (Xero can only be a source).
         *([stock_definitions(walmart_assets, partitions, config)] if config.stock.groups and config.stock.ledger in ledgers
           else []),
-        *([price_definitions()] if config.prices.source != "none" and "exact" in ledgers else []),
+        *([price_definitions(config.prices.ledger if config.prices.source == "ledger" else None)]
+          if config.prices.source != "none" else []),
         *([order_loop_definitions(walmart_assets, partitions, now,
                                                   config.order_loop.shipments_from == "exact")] if config.order_loop.enabled else []),
         dg.Definitions(assets=[daily_sales_asset(walmart_assets, partitions)]),

@@ -295,7 +295,8 @@ class Prices(_Strict):
 
     source: Literal["none", "file", "ledger"] = "none"
     file: NonEmpty | None = None  # CSV with the columns sku and price (in the seller's currency, e.g. 19.99)
-    ledger: Literal["exact"] = "exact"  # source ledger: the item's StandardSalesPrice (item code = the SKU's)
+    # source ledger: Exact's item StandardSalesPrice or Xero's SalesDetails.UnitPrice (item code = the SKU's)
+    ledger: Literal["xero", "exact"] = "exact"
     skus: list[NonEmpty] = Field(default_factory=lambda: ["*"])  # SKUs or patterns whose price is pushed
     # Walmart takes up to 10,000 items (and 10 MB) per price feed and about 10 price feeds an hour.
     items_per_feed: int = Field(default=10_000, ge=1, le=10_000)
@@ -423,6 +424,8 @@ class MappingConfig(_Strict):
         if self.stock.groups and self.stock.ledger not in enabled:
             problems.append(f"stock.ledger: the stock groups sync with ledger {self.stock.ledger}, which is not "
                             "configured and enabled under ledgers")
+        if self.prices.source == "ledger" and self.prices.ledger not in enabled:
+            problems.append(f"prices.ledger: prices come from {self.prices.ledger}, which is not enabled")
         if self.order_loop.enabled and self.order_loop.shipments_from == "exact" and "exact" not in enabled:
             problems.append("order_loop.shipments_from: exact makes Exact sales orders and reads its deliveries; "
                             "enable ledgers.exact, or take shipments from a file")

@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from walmart_accounting.defs.prices.assets import walmart_prices
+from walmart_accounting.defs.prices.assets import prices_asset
 
 
-def price_definitions() -> dg.Definitions:
-    """`walmart_prices` with `walmart_prices_job`, scheduled daily at 06:00 UTC once turned on."""
+def price_definitions(ledger: str | None) -> dg.Definitions:
+    """`walmart_prices` (from `ledger`'s items, or a file when None) with `walmart_prices_job`, daily at 06:00 UTC."""
+    walmart_prices = prices_asset(ledger)
     job = dg.define_asset_job("walmart_prices_job", selection=[walmart_prices],
                               description="Send the prices that differ from Walmart's as bulk price feeds.")
     schedule = dg.ScheduleDefinition(name="walmart_prices_daily", job=job, cron_schedule="0 6 * * *",

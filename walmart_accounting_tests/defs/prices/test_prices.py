@@ -54,3 +54,27 @@ def test_a_feed_with_failing_skus_reports_exactly_those(sandbox, monkeypatch):
     assert [(o["status"], o["items"], o["failed"]) for o in outcomes] == [("PROCESSED", 4, 2)]
     assert [sku for sku, _ in failures] == ["GONE-1", "GONE-2"]
     assert all("not found" in reason for _, reason in failures)
+
+
+class TestPricesFromXero:
+    """The Xero items' sales prices are the source: only the items whose price differs from Walmart's are sent."""
+
+    @pytest.fixture
+    def edit_mapping(self):
+        def edit(data, sandbox):
+            data["prices"] = {"source": "ledger", "ledger": "xero"}
+        return edit
+
+    def test_a_changed_xero_sales_price_reaches_walmart_alone(self, pipeline, sandbox):
+        defs, instance, _ = pipeline
+        walmart, xero = sandbox.app.state.walmart, sandbox.app.state.xero
+        sku = sorted(walmart.sku_specs)[0]
+        with xero.lock:
+            [item] = [i for i in xero.items.values() if i["Code"] == sku]
+            item["SalesDetails"]["UnitPrice"] = item["SalesDetails"]["UnitPrice"] + 1
+            price = item["SalesDetails"]["UnitPrice"]
+        result = defs.resolve_job_def("walmart_prices_job").execute_in_process(instance=instance)
+        assert result.success
+        changes = result.output_for_node("walmart_prices")
+        assert changes["sku"].tolist() == [sku] and [f.feed_type for f in walmart.feeds.values()] == ["price"]
+        assert walmart.prices[sku] == price
