@@ -10,6 +10,7 @@ import dagster as dg
 
 from walmart_accounting.defs.alerts import AlertResource, alert_sensors
 from walmart_accounting.defs.configuration.definitions import configuration_definitions
+from walmart_accounting.defs.executors import executor_from_env
 from walmart_accounting.defs.io import FrameIOManager
 from walmart_accounting.defs.ledgers.factory import ledger_definitions
 from walmart_accounting.defs.ledgers.resources import LEDGERS
@@ -81,6 +82,9 @@ def build_defs(config: MappingConfig | None = None, start: date | None = None,
             **{name: LEDGERS[name].from_env() for name in ledgers},
         }),
     )
+    executor = executor_from_env()
+    if executor is not None:
+        merged = dg.Definitions.merge(merged, dg.Definitions(executor=executor))
     return merged.map_asset_specs(func=_for_people)
 
 

@@ -1,6 +1,7 @@
 """Where asset frames are kept between runs: one Parquet file per partition, range runs included, queryable by anyone."""
 
 import io
+import uuid
 
 import dagster as dg
 import pandas as pd
@@ -33,10 +34,12 @@ class _PartitionedParquet(dg.UPathIOManager):
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()}: expected a DataFrame, got {type(obj).__name__}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # Its own temporary name: two runs (on two workers) may write the same partition at once, and the last
+        # rename wins whole; a reader never sees half a file.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         with tmp.open("wb") as file:
             file.write(self._encode(obj))
-        tmp.rename(path)  # a reader never sees half a file
+        tmp.rename(path)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         with path.open("rb") as file:
