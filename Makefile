@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test test-simulation bench lint dev screenshots clean
+.PHONY: install demo demo-distributed test test-simulation bench lint dev screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/walmart-accounting demo
+
+# The demo with its steps on two Celery worker processes: RabbitMQ on localhost and PostgreSQL (DAGSTER_PG_URL,
+# default postgres@127.0.0.1:5432, database walmart_accounting_demo, recreated each time).
+demo-distributed: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/walmart-accounting demo --executor celery
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,10 +27,11 @@ class _Step:
         self.echo(f"    ok ({time.monotonic() - self.started:.1f} s){': ' + detail if detail else ''}")
 
 
-def run_demo(echo: Echo, seller_data: Path | None = None, instance=None) -> int:
+def run_demo(echo: Echo, seller_data: Path | None = None, instance=None, executor: str = "default") -> int:
     """Run every step that exists (on `seller_data`, a folder of recorded Walmart data, when given); 0 only if it reconciled.
 
-    The runs go to `instance` when given (one on disk keeps them for the UI), else to an in-memory one.
+    The runs go to `instance` when given (one on disk keeps them for the UI), else to an in-memory one. With
+    `executor="celery"` the jobs' steps run on two Celery worker processes, Dagster's storage on PostgreSQL.
     """
     import dagster as dg
 
@@ -111,10 +113,24 @@ def run_demo(echo: Echo, seller_data: Path | None = None, instance=None) -> int:
         step = _Step(echo, "build the ledger documents through Dagster (orders, returns, settlements)")
         # Dagster's storage in memory: its runs are the demo's alone (never mixed with `make dev`'s), and SQLite
         # event storage, writing each of a range run's thousands of events on its own connection, is 3x slower.
+        distributed = executor == "celery"
+        if distributed:
+            instance = _distributed_instance(demo_db.parent, echo)
+            # The workers build the code location from the environment: the same start date, the same executor.
+            os.environ.update({"WALMART_ACCOUNTING_START_DATE": seller.start.isoformat(),
+                               "WALMART_ACCOUNTING_EXECUTOR": "celery"})
         instance = instance or dg.DagsterInstance.ephemeral()
         # The demo's partitions start on the seller's first day (synthetic or recorded), whatever the environment says.
         defs = build_defs(start=seller.start)
-        outcome = _materialize_window(defs, instance, seller, echo)
+        if distributed:
+            from walmart_accounting.cli.workers import celery_workers
+
+            with celery_workers(2) as workers:
+                echo(f"    Celery workers {', '.join(w.name for w in workers)} (separate processes)")
+                outcome = _materialize_window(defs, instance, seller, echo, distributed=True)
+            echo("    Celery workers stopped")
+        else:
+            outcome = _materialize_window(defs, instance, seller, echo)
         if outcome is None:
             return 1
         summary, documents = outcome
@@ -142,7 +158,67 @@ def run_demo(echo: Echo, seller_data: Path | None = None, instance=None) -> int:
         server.stop()
 
 
-def _materialize_window(defs, instance, seller, echo: Echo):
+def _distributed_instance(folder: Path, echo: Echo):
+    """A Dagster instance on PostgreSQL (a fresh database each time), which every Celery worker opens by reference."""
+    import dagster as dg
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ.get("DAGSTER_PG_URL") or "postgresql+psycopg2://postgres@127.0.0.1:5432/walmart_accounting_demo")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    from walmart_accounting.store.crypto import key_file
+    from walmart_accounting.store.db import state_dir
+
+    home = folder / "dagster"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[2] / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
+    if key_file(state_dir()).exists():  # the workers decrypt the ledger tokens this demo stored, with the same key
+        shutil.copy2(key_file(state_dir()), key_file(home))
+    os.environ.update({"DAGSTER_HOME": str(home.resolve()), "DAGSTER_PG_URL": url.render_as_string(hide_password=False)})
+    instance = dg.DagsterInstance.get()
+    for pool in ("walmart_api", "xero_api", "exact_api"):
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+    echo(f"    Dagster's storage: PostgreSQL database {url.database}")
+    return instance
+
+
+@contextmanager
+def _run(defs, instance, job_name: str, tags: dict, partition: str | None, distributed: bool):
+    """One job run: in this process, or (distributed) launched from the code location with its steps on the workers."""
+    import dagster as dg
+
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if not distributed:
+        yield defs.resolve_job_def(job_name).execute_in_process(instance=instance, tags=tags, partition_key=partition,
+                                                                raise_on_error=False, run_config=run_config)
+        return
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    job = ReconstructableRepository.for_module("walmart_accounting.definitions", "defs").get_reconstructable_job(job_name)
+    with dg.execute_job(job, instance=instance, run_config=run_config, raise_on_error=False,
+                        tags={**tags, **({"dagster/partition": partition} if partition else {})}) as result:
+        yield result
+
+
+def _stored(asset: str, partition: str | None) -> list:
+    """The frames the IO manager stored for an asset (one partition's, or every partition's)."""
+    import dagster as dg
+
+    from walmart_accounting.defs.io import FrameIOManager
+
+    stored = FrameIOManager().create_io_manager(None)
+    if partition is None:
+        return stored.stored_frames(dg.AssetKey(asset))
+    # Partition keys sort as themselves: [key, key + a character) holds exactly that key.
+    return stored.stored_frames(dg.AssetKey(asset), partition, partition + "\x00")
+
+
+def _materialize_window(defs, instance, seller, echo: Echo, distributed: bool = False):
     """Run the orders, returns and settlements jobs over the seller's window: (summary, documents), None on failure."""
     import pandas as pd
 
@@ -164,22 +240,27 @@ def _materialize_window(defs, instance, seller, echo: Echo):
     failed_checks: list[str] = []
     for job_name, tags, partition in runs:
         started = time.monotonic()
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            instance=instance, tags=tags, partition_key=partition, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-        checks = result.get_asset_check_evaluations()
-        failed = [f"{c.asset_key.to_user_string()}.{c.check_name}" for c in checks if not c.passed]
-        failed_checks += failed
-        echo(f"    {job_name}{' ' + partition if partition else ''}: run {result.run_id[:8]} "
-             f"{'succeeded' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s; "
-             f"{len(checks) - len(failed)}/{len(checks)} checks passed")
-        if not result.success:
-            return None
-        for node, output_name in _document_outputs(defs, job_name):
-            value = result.output_for_node(node, output_name)
-            frames = list(value.values()) if isinstance(value, dict) else [value]
-            documents += [f for f in frames if f is not None and len(f)]
+        with _run(defs, instance, job_name, tags, partition, distributed) as result:
+            checks = result.get_asset_check_evaluations()
+            failed = [f"{c.asset_key.to_user_string()}.{c.check_name}" for c in checks if not c.passed]
+            failed_checks += failed
+            echo(f"    {job_name}{' ' + partition if partition else ''}: run {result.run_id[:8]} "
+                 f"{'succeeded' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s; "
+                 f"{len(checks) - len(failed)}/{len(checks)} checks passed")
+            if distributed:
+                from walmart_accounting.cli.workers import step_workers
+
+                for step, worker in sorted(step_workers(instance, result.run_id).items()):
+                    echo(f"      {step}: on {worker}")
+            if not result.success:
+                return None
+            for node, output_name in _document_outputs(defs, job_name):
+                if distributed:  # the workers wrote them: read back what the run stored (the demo's storage is fresh)
+                    frames = _stored(node, partition)
+                else:
+                    value = result.output_for_node(node, output_name)
+                    frames = list(value.values()) if isinstance(value, dict) else [value]
+                documents += [f for f in frames if f is not None and len(f)]
     if failed_checks:
         echo(f"    FAILED checks: {', '.join(failed_checks)}")
         return None

@@ -406,11 +406,14 @@ def simulate(days: int, step_hours: int, polling_only: bool, swap_modes: bool) -
 @cli.command("demo")
 @click.option("--seller-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Run on this folder of your own recorded Walmart data instead of the synthetic seller (see the README).")
-def demo(seller_data: Path | None) -> None:
+@click.option("--executor", type=click.Choice(["default", "celery"]), default="default", show_default=True,
+              help="celery: run the jobs' steps on two Celery worker processes (RabbitMQ on localhost, or "
+                   "WALMART_ACCOUNTING_CELERY_BROKER), with Dagster's storage on PostgreSQL (DAGSTER_PG_URL).")
+def demo(seller_data: Path | None, executor: str) -> None:
     """Run the end-to-end path on the sandboxes and report; exits non-zero unless everything reconciles."""
     from walmart_accounting.cli.demo import run_demo
 
-    sys.exit(run_demo(click.echo, seller_data=seller_data))
+    sys.exit(run_demo(click.echo, seller_data=seller_data, executor=executor))
 
 
 if __name__ == "__main__":
