@@ -1,18 +1,22 @@
-"""Runs on Dagster's Celery executor: two worker processes on the local broker, storage on PostgreSQL, and two runs of
-the same hour at once on different workers still post each invoice once."""
+"""Runs on Dagster's Celery executor: worker processes on the local broker, storage on PostgreSQL. Two runs of the same
+hour at once on different workers post each invoice once; a worker killed mid-posting leaves no duplicate."""
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 
 from walmart_accounting.cli.connect import connect_flow, exact_client_from_env, xero_client_from_env
 from walmart_accounting.cli.workers import celery_workers, step_workers
@@ -90,3 +94,49 @@ def test_two_runs_of_one_hour_on_two_workers_post_each_invoice_once(celery_deplo
     assert postings and all(p.status == "posted" for p in postings)
     xero = celery_deployment.app.state.xero
     assert all(xero.count_by_reference("invoices", p.document_key) == 1 for p in postings)
+
+
+def test_a_worker_killed_mid_posting_leaves_no_duplicate_after_the_retry(celery_deployment):
+    hour = _busiest_hour(celery_deployment)
+    command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "walmart_accounting.definitions", "-a", "defs",
+               "-j", "walmart_orders_job", "--tags", json.dumps({"dagster/partition": hour})]
+    with dg.DagsterInstance.get() as instance:
+        for pool in ("walmart_api", "xero_api", "exact_api"):
+            instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+    # Xero takes the invoices, then its answer is a minute away: the worker is killed while it waits.
+    held = celery_deployment.options.faults.add("xero", "delay_after_commit", method="PUT",
+                                                path_prefix="/api/api.xro/2.0/Invoices", delay_s=60.0, times=1)
+    with celery_workers(1) as [worker]:
+        run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 180
+        while held.fired < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert held.fired == 1, "the posting step never reached Xero"
+        os.killpg(worker.process.pid, signal.SIGKILL)  # the worker dies mid-step
+        run.kill()  # and the run waiting on it (its machine gone)
+        run.wait(timeout=30)
+    with dg.DagsterInstance.get() as instance:
+        # What Dagster's run monitoring does for a run whose process died: mark it failed, free its pool slots.
+        [dead] = instance.get_runs(dg.RunsFilter(job_name="walmart_orders_job"))
+        instance.report_run_failed(dead)
+        instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
+    store = Store.open()
+    claimed = [p for p in store.postings("xero") if p.status == "in_flight"]
+    assert claimed, "the killed step held its claims"
+    assert all(celery_deployment.app.state.xero.count_by_reference("invoices", p.document_key) == 1 for p in claimed)
+    # Ten minutes on, the dead step's leases have run out (moved here instead of waited for).
+    with store.engine.begin() as connection:
+        connection.execute(text("update posting_ledger set claimed_until = :past where status = 'in_flight'"),
+                           {"past": datetime.now(UTC) - timedelta(seconds=1)})
+    with celery_workers(2):
+        retry = subprocess.run(command, capture_output=True, timeout=300)
+    assert retry.returncode == 0, retry.stdout.decode(errors="replace")[-3000:]
+    postings = [p for p in Store.open().postings("xero") if p.document_kind == "sales_invoice"]
+    assert {p.document_key for p in claimed} <= {p.document_key for p in postings}
+    assert all(p.status == "posted" for p in postings)
+    # Found in Xero by their references, not posted again: each invoice is there once.
+    assert all(celery_deployment.app.state.xero.count_by_reference("invoices", p.document_key) == 1 for p in postings)
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("xero_posted_invoices"))
+    figures = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    assert (figures["found_in_ledger"], figures["posted"]) == (len(claimed), len(postings) - len(claimed))
