@@ -28,7 +28,8 @@ demo-distributed: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/walmart-accounting demo --executor celery
 
 test: install
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m 'not simulation and not celery'
+	$(BIN)/python -m pytest -q -m celery
 
 test-simulation: install
 	$(BIN)/python -m pytest -q -m simulation

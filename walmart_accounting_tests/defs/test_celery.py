@@ -24,6 +24,9 @@ from walmart_accounting.sandbox.server import SandboxOptions, SandboxServer
 from walmart_accounting.store.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
+# Every test's workers listen on the broker's one `dagster` queue: two of these tests at once would take each
+# other's steps, so `make test` runs the `celery` tests one after the other, after the parallel part.
+pytestmark = pytest.mark.celery
 
 
 @pytest.fixture
@@ -50,6 +53,19 @@ def _busiest_hour(server) -> str:
     return hours.most_common(1)[0][0]
 
 
+def _orders_run(hour: str) -> list[str]:
+    """The command that runs `walmart_orders_job` for one hour in its own process, as the run launcher would."""
+    return [sys.executable, "-m", "dagster", "job", "execute", "-m", "walmart_accounting.definitions", "-a", "defs",
+            "-j", "walmart_orders_job", "--tags", json.dumps({"dagster/partition": hour})]
+
+
+def _pool_limits(instance) -> None:
+    """The pools' limit rows, which a deployment has from its first run (two first runs at once would both create
+    one, and PostgreSQL refuses the second)."""
+    for pool in ("walmart_api", "xero_api", "exact_api"):
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+
+
 def _step_span(instance, run_id: str, step: str) -> tuple[float, float]:
     """When a step started and ended (event timestamps)."""
     times = [(r.dagster_event.event_type_value, r.timestamp) for r in instance.all_logs(run_id)
@@ -61,13 +77,9 @@ def _step_span(instance, run_id: str, step: str) -> tuple[float, float]:
 
 def test_two_runs_of_one_hour_on_two_workers_post_each_invoice_once(celery_deployment):
     hour = _busiest_hour(celery_deployment)
-    command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "walmart_accounting.definitions", "-a", "defs",
-               "-j", "walmart_orders_job", "--tags", json.dumps({"dagster/partition": hour})]
+    command = _orders_run(hour)
     with dg.DagsterInstance.get() as instance:
-        # Two first runs at once would both create a pool's limit row (PostgreSQL refuses the second): a deployment
-        # has them from its first run, these are made here.
-        for pool in ("walmart_api", "xero_api", "exact_api"):
-            instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+        _pool_limits(instance)
         # The steps of both runs may run at once here (a deployment's pools keep them apart), and each Xero write
         # takes three seconds, so the two runs post the same invoices at the same time on different workers.
         for pool in ("walmart_api", "xero_api"):
@@ -98,11 +110,9 @@ def test_two_runs_of_one_hour_on_two_workers_post_each_invoice_once(celery_deplo
 
 def test_a_worker_killed_mid_posting_leaves_no_duplicate_after_the_retry(celery_deployment):
     hour = _busiest_hour(celery_deployment)
-    command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "walmart_accounting.definitions", "-a", "defs",
-               "-j", "walmart_orders_job", "--tags", json.dumps({"dagster/partition": hour})]
+    command = _orders_run(hour)
     with dg.DagsterInstance.get() as instance:
-        for pool in ("walmart_api", "xero_api", "exact_api"):
-            instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+        _pool_limits(instance)
     # Xero takes the invoices, then its answer is a minute away: the worker is killed while it waits.
     held = celery_deployment.options.faults.add("xero", "delay_after_commit", method="PUT",
                                                 path_prefix="/api/api.xro/2.0/Invoices", delay_s=60.0, times=1)
