@@ -49,3 +49,10 @@ class LineCategory(StrEnum):
     PAYMENT = "payment"
     TRANSFER = "transfer"
     STOCK = "stock"
+
+
+def walmart_line_order(line_number: str) -> tuple:
+    """The sort key of a purchase order's line numbers (numeric where they are numbers): the order loop's sales
+    order has its k-th line for the k-th line in this order, and reads deliveries back by it."""
+    text = str(line_number)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Sequence
 
 from walmart_accounting.connectors.errors import NotFoundError, ValidationError
 from walmart_accounting.connectors.walmart import WalmartClient
 from walmart_accounting.domain.config import MappingConfig
-from walmart_accounting.domain.documents import DocumentKind
+from walmart_accounting.domain.documents import DocumentKind, walmart_line_order
 from walmart_accounting.domain.keys import DocumentKeyError, sales_order_key, shipment_key
 from walmart_accounting.posting.documents import LedgerDocument
 from walmart_accounting.posting.engine import PostResult
@@ -35,15 +36,14 @@ def _statuses(line: dict) -> list[dict]:
 
 def _walmart_line_numbers(order: dict) -> list[str]:
     """The order's line numbers in the order the sales order's lines were created (transform/order_loop.line_order)."""
-    numbers = [str(line.get("lineNumber")) for line in _order_lines(order)]
-    return sorted(numbers, key=lambda n: (0, int(n), "") if n.isdigit() else (1, 0, n))
+    return sorted((str(line.get("lineNumber")) for line in _order_lines(order)), key=walmart_line_order)
 
 
 def _shipped_with(order: dict, line_number: str, tracking: str) -> int:
     """Units of a line Walmart shows Shipped under this tracking number."""
     for line in _order_lines(order):
         if str(line.get("lineNumber")) == line_number:
-            return sum(int(float((s.get("statusQuantity") or {}).get("amount") or 0)) for s in _statuses(line)
+            return sum(int(Decimal(str((s.get("statusQuantity") or {}).get("amount") or 0))) for s in _statuses(line)
                        if s.get("status") in ("Shipped", "Delivered")
                        and str((s.get("trackingInfo") or {}).get("trackingNumber") or "") == tracking)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from walmart_accounting.domain.config import MappingConfig
-from walmart_accounting.domain.documents import DocumentKind, LineCategory
+from walmart_accounting.domain.documents import DocumentKind, LineCategory, walmart_line_order
 from walmart_accounting.domain.keys import sales_order_key
 from walmart_accounting.transform.documents.common import DocumentResult, _assemble, _contact_columns, _problems
 from walmart_accounting.transform.stock import ledger_item_code
@@ -15,7 +15,7 @@ OPEN_STATUSES = ("Created", "Acknowledged")  # lines the seller has still to shi
 
 def line_order(line_numbers: pd.Series) -> pd.Series:
     """The order of a purchase order's lines (numerically where they are numbers): Exact's line k is the k-th."""
-    return line_numbers.map(lambda n: (0, int(n), "") if str(n).isdigit() else (1, 0, str(n)))
+    return line_numbers.map(walmart_line_order)
 
 
 def sales_orders(lines: pd.DataFrame, config: MappingConfig) -> DocumentResult:
